@@ -1,0 +1,124 @@
+"""pertinax: retry anything. A drop-in successor to tenacity with a Rust strategy engine."""
+
+from __future__ import annotations
+
+# Submodules are imported before the names that shadow them: after this block
+# ``pertinax.retry`` is the decorator, while ``sys.modules["pertinax.retry"]`` stays the
+# module, exactly as in tenacity.
+from . import _utils, after, before, before_sleep, nap, stop, wait  # noqa: F401
+from . import retry as _retry_module  # noqa: F401
+from ._outcome import (
+    NO_RESULT,
+    AttemptManager,
+    BaseAction,
+    DoAttempt,
+    DoSleep,
+    Future,
+    IterState,
+    RetryAction,
+    RetryError,
+    TryAgain,
+)
+from ._pertinax import RetryCallState
+from ._retrying import BaseRetrying, Retrying, WrappedFn, retry
+from .after import after_log, after_nothing
+from .before import before_log, before_nothing
+from .before_sleep import before_sleep_log, before_sleep_nothing
+from .nap import sleep, sleep_using_event
+from .retry import (
+    retry_all,
+    retry_always,
+    retry_any,
+    retry_base,
+    retry_if_exception,
+    retry_if_exception_cause_type,
+    retry_if_exception_message,
+    retry_if_exception_type,
+    retry_if_not_exception_message,
+    retry_if_not_exception_type,
+    retry_if_not_result,
+    retry_if_result,
+    retry_never,
+    retry_unless_exception_type,
+)
+from .stop import (
+    stop_after_attempt,
+    stop_after_delay,
+    stop_all,
+    stop_any,
+    stop_before_delay,
+    stop_never,
+    stop_when_event_set,
+)
+from .wait import (
+    wait_chain,
+    wait_combine,
+    wait_exception,
+    wait_exponential,
+    wait_exponential_jitter,
+    wait_fixed,
+    wait_incrementing,
+    wait_none,
+    wait_random,
+    wait_random_exponential,
+)
+from .wait import wait_random_exponential as wait_full_jitter
+from ._compat import install_as_tenacity
+
+__all__ = [
+    "NO_RESULT",
+    "AsyncRetrying",
+    "AttemptManager",
+    "BaseAction",
+    "BaseRetrying",
+    "DoAttempt",
+    "DoSleep",
+    "Future",
+    "RetryAction",
+    "RetryCallState",
+    "RetryError",
+    "Retrying",
+    "TryAgain",
+    "WrappedFn",
+    "after_log",
+    "after_nothing",
+    "before_log",
+    "before_nothing",
+    "before_sleep_log",
+    "before_sleep_nothing",
+    "retry",
+    "retry_all",
+    "retry_always",
+    "retry_any",
+    "retry_base",
+    "retry_if_exception",
+    "retry_if_exception_cause_type",
+    "retry_if_exception_message",
+    "retry_if_exception_type",
+    "retry_if_not_exception_message",
+    "retry_if_not_exception_type",
+    "retry_if_not_result",
+    "retry_if_result",
+    "retry_never",
+    "retry_unless_exception_type",
+    "sleep",
+    "sleep_using_event",
+    "stop_after_attempt",
+    "stop_after_delay",
+    "stop_all",
+    "stop_any",
+    "stop_before_delay",
+    "stop_never",
+    "stop_when_event_set",
+    "wait_chain",
+    "wait_combine",
+    "wait_exception",
+    "wait_exponential",
+    "wait_exponential_jitter",
+    "wait_fixed",
+    "wait_full_jitter",
+    "wait_incrementing",
+    "wait_none",
+    "wait_random",
+    "wait_random_exponential",
+]
