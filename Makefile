@@ -1,0 +1,107 @@
+# pertinax developer tasks. `make test` is the one test entry point: CI runs exactly it.
+
+PYTHON ?= python3
+CARGO ?= cargo
+
+# Resolve the interpreter once, so the extension, cargo's embedded-Python tests and the
+# tools all use the same one (pyenv shims and virtualenvs included).
+PY_EXE := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
+PY_LIBDIR := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
+export PYO3_PYTHON := $(PY_EXE)
+
+# The crate does not enable pyo3's extension-module feature (maturin adds it), so the
+# `cargo test` binaries link libpython. Point the loader at this interpreter's copy:
+# otherwise a system libpython of the same version may load, with its own sys.prefix
+# and without this environment's site-packages.
+CARGO_TEST_ENV := LD_LIBRARY_PATH="$(PY_LIBDIR)$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}"
+
+# A dev-profile build: the release profile (fat LTO, one codegen unit) is for wheels.
+BUILD_ARGS := --profile dev
+
+# Directories that may not exist in a fresh clone are left out rather than failing ruff.
+LINT_PATHS := $(wildcard python tests examples benchmarks)
+TYPING_FILES := tests/typing/api.py
+BENCH := benchmarks/bench.py
+
+# Steps run one after another, stopping at the first failure, even under `make -j`.
+.NOTPARALLEL:
+
+.PHONY: help build demo test fmt-check clippy lint typecheck cargo-test pytest upstream \
+	upstream-baseline bench-quick format clean
+
+help:
+	@echo "make demo               build and install pertinax, then run examples/quickstart.py"
+	@echo "make test               build, then every check and test suite (what CI runs)"
+	@echo "make build              build the extension (dev profile) and install it editable, with the test extra"
+	@echo "make format             apply cargo fmt, ruff format and ruff's fixes"
+	@echo "make upstream           tenacity 9.2.1's own test suite against pertinax"
+	@echo "make upstream-baseline  the same suite against the real tenacity"
+	@echo "make clean              remove build products and caches"
+
+build:
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[test]' \
+		--config-settings=build-args='$(BUILD_ARGS)'
+
+demo: build
+	$(PYTHON) examples/quickstart.py
+
+test: build fmt-check clippy lint typecheck cargo-test pytest upstream bench-quick
+
+fmt-check:
+	@if $(CARGO) fmt --version >/dev/null 2>&1; then \
+		echo "$(CARGO) fmt --check"; $(CARGO) fmt --check; \
+	else \
+		echo "NOTICE: rustfmt is not installed for this toolchain: skipping cargo fmt --check"; \
+	fi
+
+clippy:
+	@if $(CARGO) clippy --version >/dev/null 2>&1; then \
+		echo "$(CARGO) clippy --all-targets -- -D warnings"; \
+		$(CARGO) clippy --all-targets -- -D warnings; \
+	else \
+		echo "NOTICE: clippy is not installed for this toolchain: skipping cargo clippy"; \
+	fi
+
+lint:
+	$(PYTHON) -m ruff check $(LINT_PATHS)
+	$(PYTHON) -m ruff format --check $(LINT_PATHS)
+
+# Type-checks the signature-preservation file against the installed pertinax. Its
+# `# type: ignore[code]` comments are negative checks: with warn_unused_ignores (part of
+# --strict), an ignore that no longer suppresses an error fails the run.
+typecheck:
+	$(PYTHON) -m mypy --strict $(TYPING_FILES)
+
+cargo-test:
+	$(CARGO_TEST_ENV) $(CARGO) test
+
+# pytest's exit code 5 means "no tests collected": a failure here, said out loud.
+pytest:
+	@echo "$(PYTHON) -m pytest tests"
+	@$(PYTHON) -m pytest tests; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests in tests/"; fi; \
+	exit $$rc
+
+upstream:
+	$(PYTHON) tests/run_upstream.py
+
+upstream-baseline:
+	$(PYTHON) tests/run_upstream.py --against tenacity
+
+bench-quick:
+	@if [ -f $(BENCH) ]; then \
+		echo "$(PYTHON) $(BENCH) --quick"; $(PYTHON) $(BENCH) --quick; \
+	else \
+		echo "NOTICE: $(BENCH) does not exist yet: skipping the quick benchmark"; \
+	fi
+
+format:
+	$(CARGO) fmt
+	$(PYTHON) -m ruff check --fix $(LINT_PATHS)
+	$(PYTHON) -m ruff format $(LINT_PATHS)
+
+clean:
+	$(CARGO) clean
+	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find python -name '*.so' -delete
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
