@@ -1,0 +1,207 @@
+"""Run tenacity 9.2.1's own test suite against pertinax.
+
+The suite is not copied into this repository: its sdist is downloaded from PyPI once,
+cached (checked against a pinned SHA-256), and only its ``tests/`` package is unpacked
+into a temporary directory. A ``conftest.py`` written beside it calls
+``pertinax.install_as_tenacity()`` before any test module imports ``tenacity``, so every
+``import tenacity`` in the suite gets pertinax even though the real tenacity is installed.
+
+Usage::
+
+    python tests/run_upstream.py                    # against pertinax (what `make test` runs)
+    python tests/run_upstream.py --against tenacity # the same suite against real tenacity
+    python tests/run_upstream.py -- -k wait -x      # anything after -- goes to pytest
+
+The exit code is pytest's. "No tests collected" (pytest's 5) is reported as a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+TENACITY_VERSION = "9.2.1"
+SDIST_NAME = f"tenacity-{TENACITY_VERSION}.tar.gz"
+SDIST_SHA256 = "a606b5c808d0cded4a359d5b9932d867ff2a6a6b64d37350260fd01bbdf83839"
+
+# The upstream test files, run in this order. The async ones run once pertinax.asyncio
+# provides AsyncRetrying (they need tornado and trio installed).
+SYNC_FILES = ["test_tenacity.py", "test_after.py", "test_utils.py", "test_issue_478.py"]
+ASYNC_FILES = ["test_asyncio.py", "test_tornado.py"]
+
+# Upstream's own pytest configuration (its pyproject's [tool.pytest.ini_options]).
+PYTEST_INI = """\
+[pytest]
+filterwarnings =
+    once::DeprecationWarning
+"""
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CACHE = REPO_ROOT / ".ci" / "cache"
+CONFTEST_SOURCE = Path(__file__).resolve().parent / "upstream_conftest.py"
+TARGET_ENV = "PERTINAX_UPSTREAM_TARGET"
+
+
+def log(message: str) -> None:
+    print(f"run_upstream: {message}", flush=True)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch_sdist(cache_dir: Path) -> Path:
+    """Return the cached sdist, downloading it with pip when absent or corrupt."""
+    sdist = cache_dir / SDIST_NAME
+    if sdist.is_file() and sha256_of(sdist) == SDIST_SHA256:
+        return sdist
+    if sdist.exists():
+        log(f"cached {sdist.name} has the wrong hash; downloading it again")
+        sdist.unlink()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    log(f"downloading the tenacity {TENACITY_VERSION} sdist into {cache_dir}")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-binary",
+            ":all:",
+            "--no-deps",
+            f"tenacity=={TENACITY_VERSION}",
+            "-d",
+            str(cache_dir),
+        ],
+        check=True,
+    )
+    actual = sha256_of(sdist)
+    if actual != SDIST_SHA256:
+        raise SystemExit(f"run_upstream: {sdist} has SHA-256 {actual}, expected {SDIST_SHA256}")
+    return sdist
+
+
+def unpack_tests(sdist: Path, dest: Path) -> Path:
+    """Unpack only the sdist's ``tests/`` package into ``dest/tests``.
+
+    The sdist's ``tenacity/`` sources are left out on purpose: sitting on ``sys.path``
+    they would shadow both the shim and the installed tenacity.
+    """
+    prefix = f"tenacity-{TENACITY_VERSION}/tests/"
+    tests_dir = dest / "tests"
+    tests_dir.mkdir()
+    with tarfile.open(sdist, "r:gz") as tar:
+        for member in tar.getmembers():
+            if not member.isfile() or not member.name.startswith(prefix):
+                continue
+            relative = member.name[len(prefix) :]
+            if not relative or "/" in relative or relative.startswith("."):
+                continue  # only the flat tests/ package, nothing nested or hidden
+            source = tar.extractfile(member)
+            if source is None:
+                continue
+            (tests_dir / relative).write_bytes(source.read())
+    if not (tests_dir / "__init__.py").is_file():
+        raise SystemExit(f"run_upstream: {sdist.name} has no tests/__init__.py")
+    return tests_dir
+
+
+def pertinax_has_asyncio() -> bool:
+    try:
+        module = importlib.import_module("pertinax.asyncio")
+    except ImportError:
+        return False
+    return hasattr(module, "AsyncRetrying")
+
+
+def select_files(against: str, sync_only: bool) -> list[str]:
+    if sync_only:
+        return list(SYNC_FILES)
+    if against == "tenacity" or pertinax_has_asyncio():
+        return SYNC_FILES + ASYNC_FILES
+    log("pertinax.asyncio has no AsyncRetrying yet: skipping " + ", ".join(ASYNC_FILES))
+    return list(SYNC_FILES)
+
+
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    pytest_args: list[str] = []
+    if "--" in argv:
+        split = argv.index("--")
+        argv, pytest_args = argv[:split], argv[split + 1 :]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--against",
+        choices=("pertinax", "tenacity"),
+        default=os.environ.get(TARGET_ENV, "pertinax"),
+        help="the implementation the suite imports as `tenacity` (default: pertinax)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=DEFAULT_CACHE,
+        help=f"where the sdist is kept between runs (default: {DEFAULT_CACHE.relative_to(REPO_ROOT)})",
+    )
+    parser.add_argument(
+        "--sync-only", action="store_true", help="run only " + ", ".join(SYNC_FILES)
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary directory and print its path"
+    )
+    return parser.parse_args(argv), pytest_args
+
+
+def main(argv: list[str]) -> int:
+    args, pytest_args = parse_args(argv)
+    sdist = fetch_sdist(args.cache_dir)
+    files = select_files(args.against, args.sync_only)
+
+    workdir = Path(tempfile.mkdtemp(prefix="pertinax-upstream-"))
+    try:
+        unpack_tests(sdist, workdir)
+        (workdir / "pytest.ini").write_text(PYTEST_INI)
+        shutil.copyfile(CONFTEST_SOURCE, workdir / "conftest.py")
+
+        env = dict(os.environ)
+        env[TARGET_ENV] = args.against
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            str(workdir / "pytest.ini"),
+            "--rootdir",
+            str(workdir),
+            *[f"tests/{name}" for name in files],
+            *pytest_args,
+        ]
+        log(f"tenacity {TENACITY_VERSION}'s suite against {args.against}: " + " ".join(files))
+        returncode = subprocess.run(command, cwd=workdir, env=env, check=False).returncode
+    finally:
+        if args.keep:
+            log(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    if returncode == 5:
+        log("pytest collected no tests: treating that as a failure")
+        return 1
+    return returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
