@@ -1,0 +1,153 @@
+"""Type-checked, never executed: the decorator keeps the decorated function's signature.
+
+`make test` runs `mypy --strict` over this file against the installed pertinax.
+
+* Positive checks are `assert_type(...)` calls: they fail if a type decays to `Any` or
+  to anything else than the one written.
+* Negative checks are calls the type checker must reject, each silenced with a
+  `# type: ignore[code]`. Under `warn_unused_ignores` (part of `--strict`) an ignore
+  that silences nothing is itself an error, so each ignore proves its error still exists.
+
+The expectations are tenacity 9.2.1's typing semantics (its `_RetryDecorated` protocol).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from pertinax import (
+    AsyncRetrying,
+    AttemptManager,
+    BaseRetrying,
+    Retrying,
+    retry,
+    stop_after_attempt,
+    wait_exponential,
+)
+from typing_extensions import assert_type
+
+
+def num_to_str(number: int) -> str:
+    return str(number)
+
+
+# --- @retry, bare ----------------------------------------------------------------------
+
+
+@retry
+def bare(number: int, *, label: str = "") -> str:
+    return f"{label}{number}"
+
+
+assert_type(bare(1), str)
+assert_type(bare(1, label="n="), str)
+assert_type(bare(number=1), str)
+bare("1")  # type: ignore[arg-type]
+bare()  # type: ignore[call-arg]
+bare(1, lable="typo")  # type: ignore[call-arg]
+_bare_wrong_result: int = bare(1)  # type: ignore[assignment]
+
+
+# --- @retry(...) -----------------------------------------------------------------------
+
+
+@retry(stop=stop_after_attempt(3), wait=wait_exponential(multiplier=0.01), reraise=True)
+def configured(number: int, factor: float = 1.0) -> list[float]:
+    return [number * factor]
+
+
+assert_type(configured(1), list[float])
+assert_type(configured(1, 2.0), list[float])
+configured("1")  # type: ignore[arg-type]
+configured(1, "2")  # type: ignore[arg-type]
+_configured_wrong_result: str = configured(1)  # type: ignore[assignment]
+
+# The wrapper stays usable wherever the undecorated function was, and only there.
+_raw_signature: Callable[[int], str] = bare
+_constructor_signature: Callable[[int], list[float]] = configured
+_mismatch: Callable[[str], str] = bare  # type: ignore[assignment]
+
+# Decorating a function object directly (the two spellings of the decorator).
+assert_type(retry(num_to_str)(1), str)
+assert_type(retry()(num_to_str)(1), str)
+assert_type(retry(stop=stop_after_attempt(2))(num_to_str)(1), str)
+retry(num_to_str)(b"1")  # type: ignore[arg-type]
+
+
+# --- attributes of the decorated function ----------------------------------------------
+
+assert_type(configured.retry, BaseRetrying)
+assert_type(configured.statistics, dict[str, Any])
+assert_type(configured.retry_with(stop=stop_after_attempt(5))(1), list[float])
+configured.retry_with(stop=stop_after_attempt(5))("1")  # type: ignore[arg-type]
+assert_type(configured.retry_with(stop=stop_after_attempt(5)).statistics, dict[str, Any])
+assert_type(configured.__wrapped__(1), list[float])
+assert_type(bare.retry, BaseRetrying)
+assert_type(bare.statistics["attempt_number"], Any)
+_ = configured.no_such_attribute  # type: ignore[attr-defined]
+
+
+# --- methods ---------------------------------------------------------------------------
+
+
+class Doubler:
+    @retry(stop=stop_after_attempt(3))
+    def double(self, value: int) -> int:
+        return value * 2
+
+
+assert_type(Doubler().double(value=21), int)
+assert_type(Doubler().double(21), int)
+assert_type(Doubler.double(Doubler(), 21), int)
+Doubler.double(Doubler(), "21")  # type: ignore[arg-type]
+
+
+# --- async functions -------------------------------------------------------------------
+
+
+@retry
+async def bare_async(number: int) -> str:
+    return str(number)
+
+
+@retry(stop=stop_after_attempt(3), wait=wait_exponential(multiplier=0.01))
+async def configured_async(number: int, *, scale: float = 1.0) -> float:
+    return number * scale
+
+
+@retry(sleep=asyncio.sleep, stop=stop_after_attempt(3))
+async def async_sleep_async(number: int) -> bytes:
+    return bytes(number)
+
+
+async def use_async() -> None:
+    assert_type(await bare_async(1), str)
+    assert_type(await configured_async(1, scale=0.5), float)
+    assert_type(await async_sleep_async(1), bytes)
+    assert_type(await configured_async.retry_with(stop=stop_after_attempt(5))(1), float)
+    assert_type(configured_async.statistics, dict[str, Any])
+    assert_type(async_sleep_async.retry, BaseRetrying)
+    await bare_async("1")  # type: ignore[arg-type]
+    await configured_async(1, scale="big")  # type: ignore[arg-type]
+    await async_sleep_async(b"1")  # type: ignore[arg-type]
+    _not_awaited: str = bare_async(1)  # type: ignore[assignment]
+
+    async for attempt in AsyncRetrying(stop=stop_after_attempt(2)):
+        assert_type(attempt, AttemptManager)
+        with attempt:
+            pass
+
+
+# --- the controller used directly ------------------------------------------------------
+
+assert_type(Retrying(stop=stop_after_attempt(2))(num_to_str, 1), str)
+assert_type(Retrying().wraps(num_to_str)(1), str)
+Retrying().wraps(num_to_str)("1")  # type: ignore[arg-type]
+assert_type(Retrying().copy(stop=stop_after_attempt(4)), Retrying)
+
+for attempt in Retrying(stop=stop_after_attempt(2)):
+    assert_type(attempt, AttemptManager)
+    with attempt:
+        pass
