@@ -1,7 +1,5 @@
 """Let code that imports ``tenacity`` run on pertinax unchanged."""
 
-from __future__ import annotations
-
 import importlib
 import sys
 

@@ -8,8 +8,6 @@ Unlike tenacity, ``Future`` and ``RetryError`` pickle, so a ``RetryError`` can c
 process boundary (Celery, multiprocessing, joblib).
 """
 
-from __future__ import annotations
-
 import dataclasses
 import typing
 from concurrent import futures
@@ -71,8 +69,8 @@ _STDLIB_FUTURE_FIELDS = frozenset(vars(futures.Future()))
 
 
 def _rebuild_future(
-    cls: type[Future], attempt_number: int, value: typing.Any, has_exception: bool
-) -> Future:
+    cls: "type[Future]", attempt_number: int, value: typing.Any, has_exception: bool
+) -> "Future":
     # Bypass the subclass __init__ like pickle does for any object; only the stdlib
     # part must run, because it creates the condition variable that cannot be pickled.
     fut = cls.__new__(cls)
@@ -98,7 +96,7 @@ class Future(futures.Future[typing.Any]):
         return self.exception() is not None
 
     @classmethod
-    def construct(cls, attempt_number: int, value: typing.Any, has_exception: bool) -> Future:
+    def construct(cls, attempt_number: int, value: typing.Any, has_exception: bool) -> "Future":
         """A finished future holding ``value`` as its exception or as its result."""
         fut = cls(attempt_number)
         if has_exception:
@@ -172,7 +170,7 @@ class AttemptManager:
     swallowed; the controller decides on the next step whether to re-raise it.
     """
 
-    def __init__(self, retry_state: RetryCallState) -> None:
+    def __init__(self, retry_state: "RetryCallState") -> None:
         self.retry_state = retry_state
 
     def __enter__(self) -> None:
@@ -182,7 +180,7 @@ class AttemptManager:
         self,
         exc_type: type[BaseException] | None,
         exc_value: BaseException | None,
-        traceback: types.TracebackType | None,
+        traceback: "types.TracebackType | None",
     ) -> bool | None:
         if exc_type is not None and exc_value is not None:
             self.retry_state.set_exception((exc_type, exc_value, traceback))
@@ -198,7 +196,7 @@ class AttemptManager:
         self,
         exc_type: type[BaseException] | None,
         exc_value: BaseException | None,
-        traceback: types.TracebackType | None,
+        traceback: "types.TracebackType | None",
     ) -> bool | None:
         return self.__exit__(exc_type, exc_value, traceback)
 
@@ -207,7 +205,7 @@ class AttemptManager:
 class IterState:
     """Per-thread scratch state of one decision step."""
 
-    actions: list[typing.Callable[[RetryCallState], typing.Any]] = dataclasses.field(
+    actions: list[typing.Callable[["RetryCallState"], typing.Any]] = dataclasses.field(
         default_factory=list
     )
     retry_run_result: bool = False

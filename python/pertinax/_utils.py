@@ -1,7 +1,5 @@
 """Small helpers shared by the strategy and callback modules (tenacity's ``_utils``)."""
 
-from __future__ import annotations
-
 import contextlib
 import functools
 import inspect

@@ -1,7 +1,5 @@
 """Callbacks run after each retryable attempt (tenacity's ``after``)."""
 
-from __future__ import annotations
-
 import typing
 
 from . import _utils
@@ -10,7 +8,7 @@ if typing.TYPE_CHECKING:
     from ._pertinax import RetryCallState
 
 
-def after_nothing(retry_state: RetryCallState) -> None:
+def after_nothing(retry_state: "RetryCallState") -> None:
     """Do nothing after an attempt."""
 
 
@@ -18,14 +16,14 @@ def after_log(
     logger: _utils.LoggerProtocol,
     log_level: int,
     sec_format: str = "%.3g",
-) -> typing.Callable[[RetryCallState], None]:
+) -> typing.Callable[["RetryCallState"], None]:
     """An ``after`` callback that logs the finished attempt and the time since the first.
 
     ``sec_format`` is a %-format for the elapsed seconds; ``?`` stands in when the state
     has no outcome timestamp.
     """
 
-    def log_it(retry_state: RetryCallState) -> None:
+    def log_it(retry_state: "RetryCallState") -> None:
         fn_name = retry_state.get_fn_name()
         seconds = retry_state.seconds_since_start
         elapsed = "?" if seconds is None else sec_format % seconds

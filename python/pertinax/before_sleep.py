@@ -1,7 +1,5 @@
 """Callbacks run before sleeping between attempts (tenacity's ``before_sleep``)."""
 
-from __future__ import annotations
-
 import traceback
 import typing
 
@@ -11,7 +9,7 @@ if typing.TYPE_CHECKING:
     from ._pertinax import RetryCallState
 
 
-def before_sleep_nothing(retry_state: RetryCallState) -> None:
+def before_sleep_nothing(retry_state: "RetryCallState") -> None:
     """Do nothing before sleeping."""
 
 
@@ -20,14 +18,14 @@ def before_sleep_log(
     log_level: int,
     exc_info: bool = False,
     sec_format: str = "%.3g",
-) -> typing.Callable[[RetryCallState], None]:
+) -> typing.Callable[["RetryCallState"], None]:
     """A ``before_sleep`` callback that logs the coming sleep and what the attempt did.
 
     With ``exc_info`` the traceback of a failed attempt is appended to the message itself,
     so the logger receives a single string whatever its kind.
     """
 
-    def log_it(retry_state: RetryCallState) -> None:
+    def log_it(retry_state: "RetryCallState") -> None:
         outcome = retry_state.outcome
         if outcome is None:
             raise RuntimeError("log_it() called before outcome was set")

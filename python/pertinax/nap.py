@@ -1,7 +1,5 @@
 """Sleep functions for the sync controller (tenacity's ``nap``)."""
 
-from __future__ import annotations
-
 # The module itself, not `from time import sleep`: tests patch `pertinax.nap.time.sleep`
 # (or the global `time.sleep`) and `sleep` below must see the patch.
 import time
@@ -22,7 +20,7 @@ def sleep(seconds: float) -> None:
 class sleep_using_event:
     """A sleep that waits on ``event`` and returns early once the event is set."""
 
-    def __init__(self, event: threading.Event) -> None:
+    def __init__(self, event: "threading.Event") -> None:
         self.event = event
 
     def __call__(self, timeout: float | None) -> None:

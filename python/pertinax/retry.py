@@ -6,8 +6,6 @@ predicates, plain functions included, into one flat ``retry_any`` / ``retry_all`
 Subclass ``retry_base`` and define ``__call__`` for a custom predicate.
 """
 
-from __future__ import annotations
-
 import abc
 import re
 import typing
@@ -23,10 +21,10 @@ class retry_base(abc.ABC):
     """Base class of retry predicates, combinable with ``|`` and ``&``."""
 
     @abc.abstractmethod
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         pass
 
-    def __and__(self, other: RetryBaseT) -> retry_all:
+    def __and__(self, other: "RetryBaseT") -> "retry_all":
         if isinstance(other, retry_base):
             return other.__rand__(self)
         # A plain callable on the right: extend an existing retry_all instead of nesting.
@@ -34,12 +32,12 @@ class retry_base(abc.ABC):
             return retry_all(*self.retries, other)
         return retry_all(self, other)
 
-    def __rand__(self, other: RetryBaseT) -> retry_all:
+    def __rand__(self, other: "RetryBaseT") -> "retry_all":
         if isinstance(other, retry_all):
             return retry_all(*other.retries, self)
         return retry_all(other, self)
 
-    def __or__(self, other: RetryBaseT) -> retry_any:
+    def __or__(self, other: "RetryBaseT") -> "retry_any":
         if isinstance(other, retry_base):
             return other.__ror__(self)
         # A plain callable on the right: extend an existing retry_any instead of nesting.
@@ -47,7 +45,7 @@ class retry_base(abc.ABC):
             return retry_any(*self.retries, other)
         return retry_any(self, other)
 
-    def __ror__(self, other: RetryBaseT) -> retry_any:
+    def __ror__(self, other: "RetryBaseT") -> "retry_any":
         if isinstance(other, retry_any):
             return retry_any(*other.retries, self)
         return retry_any(other, self)
@@ -70,7 +68,7 @@ class _retry_never(retry_base):
     """Never retry; use the ``retry_never`` instance."""
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         return _pertinax.evaluate_retry(self, retry_state)
 
     def __reduce_ex__(self, protocol: typing.SupportsIndex) -> str | tuple[typing.Any, ...]:
@@ -84,7 +82,7 @@ class _retry_always(retry_base):
     """Always retry; use the ``retry_always`` instance."""
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         return _pertinax.evaluate_retry(self, retry_state)
 
     def __reduce_ex__(self, protocol: typing.SupportsIndex) -> str | tuple[typing.Any, ...]:
@@ -101,7 +99,7 @@ class retry_if_exception(retry_base):
         self.predicate = predicate
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         return _pertinax.evaluate_retry(self, retry_state)
 
 
@@ -147,7 +145,7 @@ class retry_unless_exception_type(retry_if_exception):
         return not isinstance(e, self.exception_types)
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         return _pertinax.evaluate_retry(self, retry_state)
 
 
@@ -164,7 +162,7 @@ class retry_if_exception_cause_type(retry_base):
         self.exception_cause_types = exception_types
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         return _pertinax.evaluate_retry(self, retry_state)
 
 
@@ -175,7 +173,7 @@ class retry_if_result(retry_base):
         self.predicate = predicate
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         return _pertinax.evaluate_retry(self, retry_state)
 
 
@@ -186,7 +184,7 @@ class retry_if_not_result(retry_base):
         self.predicate = predicate
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         return _pertinax.evaluate_retry(self, retry_state)
 
 
@@ -242,7 +240,7 @@ class retry_if_not_exception_message(retry_if_exception_message):
         return not super()._check(exception)
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         return _pertinax.evaluate_retry(self, retry_state)
 
 
@@ -253,11 +251,11 @@ class retry_any(retry_base):
         self.retries = retries
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         return _pertinax.evaluate_retry(self, retry_state)
 
     @override
-    def __ror__(self, other: RetryBaseT) -> retry_any:
+    def __ror__(self, other: "RetryBaseT") -> "retry_any":
         if isinstance(other, retry_any):
             return retry_any(*other.retries, *self.retries)
         return retry_any(other, *self.retries)
@@ -270,11 +268,11 @@ class retry_all(retry_base):
         self.retries = retries
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         return _pertinax.evaluate_retry(self, retry_state)
 
     @override
-    def __rand__(self, other: RetryBaseT) -> retry_all:
+    def __rand__(self, other: "RetryBaseT") -> "retry_all":
         if isinstance(other, retry_all):
             return retry_all(*other.retries, *self.retries)
         return retry_all(other, *self.retries)

@@ -5,8 +5,6 @@ decision itself is made by the Rust engine (``_pertinax.evaluate_stop``), which 
 those attributes. Subclass ``stop_base`` and define ``__call__`` for a custom strategy.
 """
 
-from __future__ import annotations
-
 import abc
 import typing
 
@@ -23,13 +21,13 @@ class stop_base(abc.ABC):
     """Base class of stop strategies; ``a | b`` stops if either does, ``a & b`` if both do."""
 
     @abc.abstractmethod
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         pass
 
-    def __and__(self, other: stop_base) -> stop_all:
+    def __and__(self, other: "stop_base") -> "stop_all":
         return stop_all(self, other)
 
-    def __or__(self, other: stop_base) -> stop_any:
+    def __or__(self, other: "stop_base") -> "stop_any":
         return stop_any(self, other)
 
 
@@ -43,7 +41,7 @@ class stop_any(stop_base):
         self.stops = stops
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         return _pertinax.evaluate_stop(self, retry_state)
 
 
@@ -54,7 +52,7 @@ class stop_all(stop_base):
         self.stops = stops
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         return _pertinax.evaluate_stop(self, retry_state)
 
 
@@ -62,7 +60,7 @@ class _stop_never(stop_base):
     """Never stop; use the ``stop_never`` instance."""
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         return _pertinax.evaluate_stop(self, retry_state)
 
     def __reduce_ex__(self, protocol: typing.SupportsIndex) -> str | tuple[typing.Any, ...]:
@@ -78,11 +76,11 @@ stop_never = _stop_never()
 class stop_when_event_set(stop_base):
     """Stop once ``event`` (a ``threading.Event``) is set."""
 
-    def __init__(self, event: threading.Event) -> None:
+    def __init__(self, event: "threading.Event") -> None:
         self.event = event
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         return _pertinax.evaluate_stop(self, retry_state)
 
 
@@ -93,7 +91,7 @@ class stop_after_attempt(stop_base):
         self.max_attempt_number = max_attempt_number
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         return _pertinax.evaluate_stop(self, retry_state)
 
 
@@ -108,7 +106,7 @@ class stop_after_delay(stop_base):
         self.max_delay = _utils._argument_seconds(self, "max_delay", max_delay)
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         return _pertinax.evaluate_stop(self, retry_state)
 
 
@@ -119,5 +117,5 @@ class stop_before_delay(stop_base):
         self.max_delay = _utils._argument_seconds(self, "max_delay", max_delay)
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> bool:
+    def __call__(self, retry_state: "RetryCallState") -> bool:
         return _pertinax.evaluate_stop(self, retry_state)

@@ -6,8 +6,6 @@ Python's ``random`` module so ``random.seed`` and patches of ``random`` apply. S
 ``wait_base`` and define ``__call__`` for a custom strategy.
 """
 
-from __future__ import annotations
-
 import abc
 import random  # noqa: F401  (tenacity exposes it here; tests patch `wait.random.uniform`)
 import typing
@@ -24,14 +22,14 @@ class wait_base(abc.ABC):
     """Base class of wait strategies; ``a + b`` waits for the sum, and so does ``sum()``."""
 
     @abc.abstractmethod
-    def __call__(self, retry_state: RetryCallState) -> float:
+    def __call__(self, retry_state: "RetryCallState") -> float:
         pass
 
-    def __add__(self, other: WaitBaseT) -> wait_combine:
+    def __add__(self, other: "WaitBaseT") -> "wait_combine":
         return wait_combine(self, other)
 
     # `int`, not `Literal[0]`: typeshed's `sum()` needs `__radd__(int)`.
-    def __radd__(self, other: WaitBaseT | int) -> wait_combine | wait_base:
+    def __radd__(self, other: "WaitBaseT | int") -> "wait_combine | wait_base":
         if isinstance(other, int):
             # sum() starts from the int 0: that is the identity. Any other number is
             # refused here, at the `+`, instead of failing later when the wait is called.
@@ -52,7 +50,7 @@ class wait_fixed(wait_base):
         self.wait_fixed = _utils._argument_seconds(self, "wait", wait)
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> float:
+    def __call__(self, retry_state: "RetryCallState") -> float:
         return _pertinax.evaluate_wait(self, retry_state)
 
 
@@ -71,7 +69,7 @@ class wait_random(wait_base):
         self.wait_random_max = _utils._argument_seconds(self, "max", max)
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> float:
+    def __call__(self, retry_state: "RetryCallState") -> float:
         return _pertinax.evaluate_wait(self, retry_state)
 
 
@@ -82,7 +80,7 @@ class wait_combine(wait_base):
         self.wait_funcs = strategies
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> float:
+    def __call__(self, retry_state: "RetryCallState") -> float:
         return _pertinax.evaluate_wait(self, retry_state)
 
 
@@ -99,7 +97,7 @@ class wait_chain(wait_base):
         self.strategies = strategies
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> float:
+    def __call__(self, retry_state: "RetryCallState") -> float:
         return _pertinax.evaluate_wait(self, retry_state)
 
 
@@ -113,7 +111,7 @@ class wait_exception(wait_base):
         self.predicate = predicate
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> float:
+    def __call__(self, retry_state: "RetryCallState") -> float:
         return _pertinax.evaluate_wait(self, retry_state)
 
 
@@ -131,7 +129,7 @@ class wait_incrementing(wait_base):
         self.max = _utils._argument_seconds(self, "max", max)
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> float:
+    def __call__(self, retry_state: "RetryCallState") -> float:
         return _pertinax.evaluate_wait(self, retry_state)
 
 
@@ -155,7 +153,7 @@ class wait_exponential(wait_base):
         self.exp_base = exp_base
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> float:
+    def __call__(self, retry_state: "RetryCallState") -> float:
         return _pertinax.evaluate_wait(self, retry_state)
 
 
@@ -166,7 +164,7 @@ class wait_random_exponential(wait_exponential):
     """
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> float:
+    def __call__(self, retry_state: "RetryCallState") -> float:
         return _pertinax.evaluate_wait(self, retry_state)
 
 
@@ -204,5 +202,5 @@ class wait_exponential_jitter(wait_base):
         self.min = _utils._argument_seconds(self, "min", min)
 
     @override
-    def __call__(self, retry_state: RetryCallState) -> float:
+    def __call__(self, retry_state: "RetryCallState") -> float:
         return _pertinax.evaluate_wait(self, retry_state)
