@@ -21,6 +21,7 @@ from ._outcome import (
 )
 from ._pertinax import RetryCallState
 from ._retrying import BaseRetrying, Retrying, WrappedFn, retry
+from .asyncio import AsyncRetrying
 from .after import after_log, after_nothing
 from .before import before_log, before_nothing
 from .before_sleep import before_sleep_log, before_sleep_nothing

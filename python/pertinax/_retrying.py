@@ -1,0 +1,454 @@
+"""Controllers (`BaseRetrying`, `Retrying`) and the `retry` decorator.
+
+A controller is a plain Python object holding tenacity's public attributes. The Rust engine
+compiles them into a plan the first time the controller runs and again after any attribute
+changes, so patching ``fn.retry.stop`` works as it does with tenacity. Calls run in Rust;
+nothing is copied per call.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import threading
+import typing as t
+import warnings
+from abc import ABC, abstractmethod
+
+from . import _pertinax, _utils
+from ._outcome import AttemptManager, DoAttempt, DoSleep, IterState, RetryError
+from ._pertinax import RetryCallState
+from .after import after_nothing
+from .before import before_nothing
+from .nap import sleep as _default_sleep
+from .retry import retry_base, retry_if_exception_type
+from .stop import stop_never
+from .wait import wait_none
+
+if t.TYPE_CHECKING:
+    import types
+
+    from typing_extensions import Self
+
+    from .asyncio.retry import RetryBaseT as AsyncRetryBaseT
+    from .retry import RetryBaseT
+    from .stop import StopBaseT
+    from .wait import WaitBaseT
+
+WrappedFn = t.TypeVar("WrappedFn", bound=t.Callable[..., t.Any])
+WrappedFnReturnT = t.TypeVar("WrappedFnReturnT")
+P = t.ParamSpec("P")
+R = t.TypeVar("R")
+
+_WRAPPER_ASSIGNMENTS = functools.WRAPPER_ASSIGNMENTS + ("__defaults__", "__kwdefaults__")
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+_unset: t.Any = _Unset()
+
+
+def _first_set(first: t.Any, second: t.Any) -> t.Any:
+    return second if first is _unset else first
+
+
+def _is_no_wait(wait: object) -> bool:
+    # `None`, `0` and `sum([])` mean "no wait"; a falsy callable is still a strategy.
+    return wait is None or wait == 0
+
+
+# Attributes the engine never reads: setting them does not invalidate the compiled plan.
+_PLAN_NEUTRAL = frozenset({"_local", "_engine", "_wrapper_statistics", "_name"})
+
+
+class BaseRetrying(ABC):
+    """What to retry and how: the settings shared by every driver."""
+
+    def __init__(
+        self,
+        sleep: t.Callable[[int | float], t.Any] = _default_sleep,
+        stop: StopBaseT = stop_never,
+        wait: WaitBaseT = wait_none(),
+        retry: RetryBaseT = retry_if_exception_type(),
+        before: t.Callable[[RetryCallState], t.Any] = before_nothing,
+        after: t.Callable[[RetryCallState], t.Any] = after_nothing,
+        before_sleep: t.Callable[[RetryCallState], t.Any] | None = None,
+        reraise: bool = False,
+        retry_error_cls: type[RetryError] = RetryError,
+        retry_error_callback: t.Callable[[RetryCallState], t.Any] | None = None,
+        name: str | None = None,
+        enabled: bool = True,
+    ) -> None:
+        object.__setattr__(self, "_engine", _pertinax.Engine())
+        self.sleep = sleep
+        self.stop = stop
+        self.wait = wait_none() if _is_no_wait(wait) else wait
+        self.retry = retry
+        self.before = before
+        self.after = after
+        self.before_sleep = before_sleep
+        self.reraise = reraise
+        self._local = threading.local()
+        self.retry_error_cls = retry_error_cls
+        self.retry_error_callback = retry_error_callback
+        self._name = name
+        self.enabled = enabled
+
+    # Any change to what the engine reads recompiles the plan on the next call.
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        object.__setattr__(self, name, value)
+        if name not in _PLAN_NEUTRAL:
+            self._engine_or_new().invalidate()
+
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, name)
+        if name not in _PLAN_NEUTRAL:
+            self._engine_or_new().invalidate()
+
+    def _engine_or_new(self) -> _pertinax.Engine:
+        # A subclass whose __init__ sets attributes before calling ours still gets an engine.
+        try:
+            return self.__dict__["_engine"]  # type: ignore[no-any-return]
+        except KeyError:
+            engine = _pertinax.Engine()
+            object.__setattr__(self, "_engine", engine)
+            return engine
+
+    def copy(
+        self,
+        sleep: t.Any = _unset,
+        stop: t.Any = _unset,
+        wait: t.Any = _unset,
+        retry: t.Any = _unset,
+        before: t.Any = _unset,
+        after: t.Any = _unset,
+        before_sleep: t.Any = _unset,
+        reraise: t.Any = _unset,
+        retry_error_cls: t.Any = _unset,
+        retry_error_callback: t.Any = _unset,
+        name: t.Any = _unset,
+        enabled: t.Any = _unset,
+    ) -> Self:
+        """A new controller of the same class, with the given settings changed."""
+        return self.__class__(
+            sleep=_first_set(sleep, self.sleep),
+            stop=_first_set(stop, self.stop),
+            wait=_first_set(wait, self.wait),
+            retry=_first_set(retry, self.retry),
+            before=_first_set(before, self.before),
+            after=_first_set(after, self.after),
+            before_sleep=_first_set(before_sleep, self.before_sleep),
+            reraise=_first_set(reraise, self.reraise),
+            retry_error_cls=_first_set(retry_error_cls, self.retry_error_cls),
+            retry_error_callback=_first_set(retry_error_callback, self.retry_error_callback),
+            name=_first_set(name, self._name),
+            enabled=_first_set(enabled, self.enabled),
+        )
+
+    def __getstate__(self) -> dict[str, t.Any]:
+        return {
+            k: v
+            for k, v in self.__dict__.items()
+            if k not in ("_local", "_engine", "_wrapper_statistics")
+        }
+
+    def __setstate__(self, state: dict[str, t.Any]) -> None:
+        object.__setattr__(self, "_engine", _pertinax.Engine())
+        self.__dict__.update(state)
+        self._local = threading.local()
+
+    def __str__(self) -> str:
+        return self._name if self._name is not None else "<unknown>"
+
+    def __repr__(self) -> str:
+        return (
+            f"<{self.__class__.__name__} object at 0x{id(self):x} ("
+            f"stop={self.stop}, "
+            f"wait={self.wait}, "
+            f"sleep={self.sleep}, "
+            f"retry={self.retry}, "
+            f"before={self.before}, "
+            f"after={self.after}, "
+            f"name={self._name!r})>"
+        )
+
+    @property
+    def statistics(self) -> dict[str, t.Any]:
+        """Figures of the latest call in this thread: attempt_number, idle_for, start_time and
+        delay_since_first_attempt. For a decorated function this is ``fn.statistics``."""
+        local = self._local
+        try:
+            return local.statistics  # type: ignore[no-any-return]
+        except AttributeError:
+            stats = self.__dict__.get("_wrapper_statistics")
+            local.statistics = stats if stats is not None else {}
+            return local.statistics  # type: ignore[no-any-return]
+
+    @property
+    def iter_state(self) -> IterState:
+        local = self._local
+        if not hasattr(local, "iter_state"):
+            local.iter_state = IterState()
+        return local.iter_state  # type: ignore[no-any-return]
+
+    def begin(self) -> None:
+        """Resets the statistics for a new call, as tenacity's ``begin()`` does."""
+        _pertinax.begin_statistics(self.statistics)
+
+    def wraps(self, f: t.Callable[P, R]) -> _RetryDecorated[P, R]:
+        """Wraps ``f`` so that every call of it is retried under this controller."""
+        statistics: dict[str, t.Any] = {}
+        wrapped = _pertinax.RetryingFunction(
+            f, self, self._engine_or_new(), statistics, self._runs_natively()
+        )
+        functools.update_wrapper(wrapped, f, assigned=_WRAPPER_ASSIGNMENTS)
+        wrapped.retry = self
+        wrapped.retry_with = functools.partial(_retry_with, self, f)
+        wrapped.statistics = statistics
+        object.__setattr__(self, "_wrapper_statistics", statistics)
+        return t.cast("_RetryDecorated[P, R]", wrapped)
+
+    def _runs_natively(self) -> bool:
+        # The Rust loop stands in for tenacity's methods only when the class keeps them.
+        cls = type(self)
+        return (
+            cls.__call__ is Retrying.__call__
+            and cls.iter is BaseRetrying.iter
+            and cls.copy is BaseRetrying.copy
+            and cls.begin is BaseRetrying.begin
+        )
+
+    def _call_wrapped(
+        self,
+        f: t.Callable[..., t.Any],
+        statistics: dict[str, t.Any],
+        args: tuple[t.Any, ...],
+        kwargs: dict[str, t.Any] | None,
+    ) -> t.Any:
+        # tenacity's own wrapper, for controllers whose class overrides its methods.
+        if not self.enabled:
+            return f(*args, **(kwargs or {}))
+        copy = self.copy()
+        statistics.clear()
+        copy._local.statistics = statistics
+        self._local.statistics = statistics
+        return copy(f, *args, **(kwargs or {}))
+
+    def iter(self, retry_state: RetryCallState) -> DoAttempt | DoSleep | t.Any:
+        """One decision for ``retry_state``: a ``DoAttempt``, a ``DoSleep``, or the final
+        value (a give-up raises)."""
+        kind, value = _pertinax.step(self._engine_or_new(), self, retry_state, self.statistics)
+        if kind == _pertinax.ATTEMPT:
+            return DoAttempt()
+        if kind == _pertinax.SLEEP:
+            return DoSleep(value)
+        return value
+
+    def __iter__(self) -> t.Generator[AttemptManager, None, None]:
+        if not self.enabled:
+            retry_state = RetryCallState(self, None, (), {})
+            yield AttemptManager(retry_state=retry_state)
+            outcome = retry_state.outcome
+            if outcome is not None and outcome.failed:
+                raise outcome.exception()
+            return
+        if type(self).iter is not BaseRetrying.iter:
+            yield from self._iterate_with_iter()
+            return
+        call = _pertinax.Call(
+            self._engine_or_new(), self, None, (), {}, self.statistics, False, True
+        )
+        retry_state = call.retry_state
+        attempt, sleep = _pertinax.ATTEMPT, _pertinax.SLEEP
+        while True:
+            kind, value = call.advance()
+            if kind == attempt:
+                yield AttemptManager(retry_state=retry_state)
+            elif kind == sleep:
+                call.prepare()
+                call.sleep(value)
+            else:
+                break
+
+    def _iterate_with_iter(self) -> t.Generator[AttemptManager, None, None]:
+        self.begin()
+        retry_state = RetryCallState(self, None, (), {})
+        while True:
+            do = self.iter(retry_state=retry_state)
+            if isinstance(do, DoAttempt):
+                yield AttemptManager(retry_state=retry_state)
+            elif isinstance(do, DoSleep):
+                retry_state.prepare_for_next_attempt()
+                self.sleep(do)
+            else:
+                break
+
+    @abstractmethod
+    def __call__(
+        self, fn: t.Callable[..., WrappedFnReturnT], *args: t.Any, **kwargs: t.Any
+    ) -> WrappedFnReturnT:
+        pass
+
+
+class Retrying(BaseRetrying):
+    """Retries a synchronous callable."""
+
+    def __call__(
+        self, fn: t.Callable[..., WrappedFnReturnT], *args: t.Any, **kwargs: t.Any
+    ) -> WrappedFnReturnT:
+        if not self.enabled:
+            return fn(*args, **kwargs)
+        if type(self).iter is not BaseRetrying.iter:
+            return self._call_with_iter(fn, args, kwargs)  # type: ignore[no-any-return]
+        return _pertinax.call(  # type: ignore[no-any-return]
+            self._engine_or_new(), self, fn, args, kwargs, self.statistics
+        )
+
+    def _call_with_iter(
+        self, fn: t.Callable[..., t.Any], args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> t.Any:
+        # A subclass that overrides iter() is driven through it, as tenacity drives it.
+        self.begin()
+        retry_state = RetryCallState(self, fn, args, kwargs)
+        while True:
+            do = self.iter(retry_state=retry_state)
+            if isinstance(do, DoAttempt):
+                try:
+                    result = fn(*args, **kwargs)
+                except BaseException:
+                    retry_state.set_exception(sys.exc_info())
+                else:
+                    retry_state.set_result(result)
+            elif isinstance(do, DoSleep):
+                retry_state.prepare_for_next_attempt()
+                self.sleep(do)
+            else:
+                return do
+
+
+def _retry_with(
+    controller: BaseRetrying, f: t.Callable[P, R], *args: t.Any, **kwargs: t.Any
+) -> _RetryDecorated[P, R]:
+    return controller.copy(*args, **kwargs).wraps(f)
+
+
+class _RetryDecorated(t.Protocol[P, R]):
+    """A function decorated with ``@retry``: the original signature, plus the retry
+    controls."""
+
+    retry: BaseRetrying
+    statistics: dict[str, t.Any]
+    __wrapped__: _RetryDecorated[P, R]
+
+    def retry_with(self, *args: t.Any, **kwargs: t.Any) -> _RetryDecorated[P, R]: ...
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+    @t.overload
+    def __get__(self, instance: None, owner: type | None = None) -> _RetryDecorated[P, R]: ...
+    @t.overload
+    def __get__(self, instance: object, owner: type | None = None) -> _RetryDecorated[..., R]: ...
+
+
+class _AsyncRetryDecorator(t.Protocol):
+    @t.overload
+    def __call__(
+        self, fn: t.Callable[P, types.CoroutineType[t.Any, t.Any, R]]
+    ) -> _RetryDecorated[P, types.CoroutineType[t.Any, t.Any, R]]: ...
+    @t.overload
+    def __call__(
+        self, fn: t.Callable[P, t.Coroutine[t.Any, t.Any, R]]
+    ) -> _RetryDecorated[P, t.Coroutine[t.Any, t.Any, R]]: ...
+    @t.overload
+    def __call__(self, fn: t.Callable[P, t.Awaitable[R]]) -> _RetryDecorated[P, t.Awaitable[R]]: ...
+    @t.overload
+    def __call__(self, fn: t.Callable[P, R]) -> _RetryDecorated[P, t.Awaitable[R]]: ...
+
+
+@t.overload
+def retry(func: t.Callable[P, R]) -> _RetryDecorated[P, R]: ...
+
+
+@t.overload
+def retry(
+    *,
+    sleep: t.Callable[[int | float], t.Awaitable[None]],
+    stop: StopBaseT = ...,
+    wait: WaitBaseT = ...,
+    retry: RetryBaseT | AsyncRetryBaseT = ...,
+    before: t.Callable[[RetryCallState], t.Awaitable[None] | None] = ...,
+    after: t.Callable[[RetryCallState], t.Awaitable[None] | None] = ...,
+    before_sleep: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = ...,
+    reraise: bool = ...,
+    retry_error_cls: type[RetryError] = ...,
+    retry_error_callback: t.Callable[[RetryCallState], t.Any | t.Awaitable[t.Any]] | None = ...,
+    name: str | None = ...,
+    enabled: bool = ...,
+) -> _AsyncRetryDecorator: ...
+
+
+@t.overload
+def retry(
+    sleep: t.Callable[[int | float], None] = _default_sleep,
+    stop: StopBaseT = stop_never,
+    wait: WaitBaseT = wait_none(),
+    retry: RetryBaseT | AsyncRetryBaseT = retry_if_exception_type(),
+    before: t.Callable[[RetryCallState], t.Awaitable[None] | None] = before_nothing,
+    after: t.Callable[[RetryCallState], t.Awaitable[None] | None] = after_nothing,
+    before_sleep: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = None,
+    reraise: bool = False,
+    retry_error_cls: type[RetryError] = RetryError,
+    retry_error_callback: t.Callable[[RetryCallState], t.Any | t.Awaitable[t.Any]] | None = None,
+    name: str | None = None,
+    enabled: bool = True,
+) -> t.Callable[[t.Callable[P, R]], _RetryDecorated[P, R]]: ...
+
+
+def retry(*dargs: t.Any, **dkw: t.Any) -> t.Any:
+    """Retry the decorated function: ``@retry`` or ``@retry(stop=..., wait=..., ...)``.
+
+    The arguments are those of :class:`Retrying`. A coroutine function is retried by an
+    :class:`AsyncRetrying`.
+    """
+    if len(dargs) == 1 and callable(dargs[0]):
+        # The bare form; like tenacity, keyword arguments given alongside are ignored.
+        return retry()(dargs[0])
+
+    def wrap(f: t.Callable[P, R]) -> _RetryDecorated[P, R]:
+        if isinstance(f, retry_base):
+            warnings.warn(
+                f"Got retry_base instance ({f.__class__.__name__}) as callable argument, "
+                f"this will probably hang indefinitely (did you mean "
+                f"retry={f.__class__.__name__}(...)?)",
+                stacklevel=2,
+            )
+        controller: BaseRetrying
+        sleep = dkw.get("sleep")
+        if _utils.is_coroutine_callable(f) or (
+            sleep is not None and _utils.is_coroutine_callable(sleep)
+        ):
+            from .asyncio import AsyncRetrying
+
+            controller = AsyncRetrying(*dargs, **dkw)
+        elif _is_tornado_coroutine(f):
+            from .tornadoweb import TornadoRetrying
+
+            controller = TornadoRetrying(*dargs, **dkw)
+        else:
+            controller = Retrying(*dargs, **dkw)
+        return controller.wraps(f)
+
+    return wrap
+
+
+def _is_tornado_coroutine(f: object) -> bool:
+    # `pertinax.tornado` is read at every decoration, so tests can set it to None.
+    tornado = getattr(sys.modules.get("pertinax"), "tornado", None)
+    if tornado is None:
+        return False
+    gen = getattr(tornado, "gen", None)
+    is_coroutine_function = getattr(gen, "is_coroutine_function", None)
+    return bool(is_coroutine_function is not None and is_coroutine_function(f))

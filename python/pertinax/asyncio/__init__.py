@@ -1,0 +1,5 @@
+"""Placeholder until the async driver lands."""
+
+
+class AsyncRetrying:  # pragma: no cover - replaced by the async driver
+    pass

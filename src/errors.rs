@@ -1,0 +1,12 @@
+//! Errors that start in Rust, turned into Python exceptions in one place.
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::PyErr;
+
+/// A broken internal invariant. It surfaces as a `RuntimeError` that says so, never as a panic.
+#[cold]
+pub fn internal(what: &str) -> PyErr {
+    PyRuntimeError::new_err(format!(
+        "pertinax internal error: {what}; please report it with the code that triggered it"
+    ))
+}

@@ -1,0 +1,45 @@
+//! pertinax's native core. This file is the table of contents; the logic lives in the modules.
+
+pub mod clock;
+pub mod engine;
+pub mod errors;
+pub mod num;
+pub mod py;
+pub mod state;
+pub mod strategy;
+
+use pyo3::prelude::*;
+
+#[pymodule(gil_used = true)]
+mod _pertinax {
+    #[pymodule_export]
+    use crate::py::call_state::RetryCallState;
+    #[pymodule_export]
+    use crate::py::driver::{call, step, Call};
+    #[pymodule_export]
+    use crate::py::engine::Engine;
+    #[pymodule_export]
+    use crate::py::strategies::{begin_statistics, evaluate_retry, evaluate_stop, evaluate_wait};
+    #[pymodule_export]
+    use crate::py::wrapper::RetryingFunction;
+
+    use pyo3::prelude::*;
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        m.add(
+            "build_profile",
+            if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            },
+        )?;
+        m.add("ATTEMPT", crate::py::driver::ATTEMPT)?;
+        m.add("SLEEP", crate::py::driver::SLEEP)?;
+        m.add("RETURN", crate::py::driver::RETURN)?;
+        m.add("AWAIT", crate::py::driver::AWAIT)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,271 @@
+//! `RetryCallState`: tenacity's per-call state object, made only when Python code can see it.
+//!
+//! It behaves like a plain Python object: every attribute can be read and assigned (tests put
+//! `Fraction`s in `start_time`), and it has a `__dict__` for attributes of the user's own
+//! (stamina stores one in its retry predicate and reads it back in its wait).
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
+
+use crate::num::Num;
+use crate::py::interned;
+use crate::state::{make_future, Core, NextAction, Outcome};
+
+#[pyclass(dict, weakref, subclass, module = "pertinax", name = "RetryCallState")]
+pub struct RetryCallState {
+    pub core: Core,
+    #[pyo3(get, set)]
+    pub retry_object: Py<PyAny>,
+    #[pyo3(get, set)]
+    pub r#fn: Py<PyAny>,
+    #[pyo3(get, set)]
+    pub args: Py<PyAny>,
+    #[pyo3(get, set)]
+    pub kwargs: Py<PyAny>,
+}
+
+impl RetryCallState {
+    pub fn create<'py>(
+        py: Python<'py>,
+        retry_object: &Bound<'py, PyAny>,
+        func: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyAny>,
+        kwargs: &Bound<'py, PyAny>,
+        start_time: Num,
+    ) -> PyResult<Bound<'py, RetryCallState>> {
+        Bound::new(
+            py,
+            RetryCallState {
+                core: Core::new(start_time),
+                retry_object: retry_object.clone().unbind(),
+                r#fn: func.clone().unbind(),
+                args: args.clone().unbind(),
+                kwargs: kwargs.clone().unbind(),
+            },
+        )
+    }
+}
+
+fn opt_num(py: Python<'_>, n: &Option<Num>) -> Py<PyAny> {
+    match n {
+        Some(n) => n.to_py(py).unbind(),
+        None => py.None(),
+    }
+}
+
+#[pymethods]
+impl RetryCallState {
+    #[new]
+    #[pyo3(signature = (retry_object, r#fn, args, kwargs))]
+    fn py_new(
+        py: Python<'_>,
+        retry_object: Py<PyAny>,
+        r#fn: Py<PyAny>,
+        args: Py<PyAny>,
+        kwargs: Py<PyAny>,
+    ) -> PyResult<Self> {
+        Ok(RetryCallState {
+            core: Core::new(crate::clock::monotonic(py)?),
+            retry_object,
+            r#fn,
+            args,
+            kwargs,
+        })
+    }
+
+    #[getter]
+    fn start_time(&self, py: Python<'_>) -> Py<PyAny> {
+        self.core.start_time.to_py(py).unbind()
+    }
+    #[setter]
+    fn set_start_time(&mut self, value: &Bound<'_, PyAny>) {
+        self.core.start_time = Num::from_py(value);
+    }
+
+    #[getter]
+    fn attempt_number(&self, py: Python<'_>) -> Py<PyAny> {
+        self.core.attempt_number.to_py(py).unbind()
+    }
+    #[setter]
+    fn set_attempt_number(&mut self, value: &Bound<'_, PyAny>) {
+        self.core.attempt_number = Num::from_py(value);
+    }
+
+    #[getter]
+    fn outcome_timestamp(&self, py: Python<'_>) -> Py<PyAny> {
+        opt_num(py, &self.core.outcome_timestamp)
+    }
+    #[setter]
+    fn set_outcome_timestamp(&mut self, value: &Bound<'_, PyAny>) {
+        self.core.outcome_timestamp = if value.is_none() {
+            None
+        } else {
+            Some(Num::from_py(value))
+        };
+    }
+
+    #[getter]
+    fn idle_for(&self, py: Python<'_>) -> Py<PyAny> {
+        self.core.idle_for.to_py(py).unbind()
+    }
+    #[setter]
+    fn set_idle_for(&mut self, value: &Bound<'_, PyAny>) {
+        self.core.idle_for = Num::from_py(value);
+    }
+
+    #[getter]
+    fn upcoming_sleep(&self, py: Python<'_>) -> Py<PyAny> {
+        self.core.upcoming_sleep.to_py(py).unbind()
+    }
+    #[setter]
+    fn set_upcoming_sleep(&mut self, value: &Bound<'_, PyAny>) {
+        self.core.upcoming_sleep = Num::from_py(value);
+    }
+
+    /// The `Future` of the latest attempt, or `None`.
+    #[getter]
+    fn outcome(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        // Made outside the borrow: building a Future runs Python code.
+        let pending = {
+            let this = slf.try_borrow()?;
+            if let Some(f) = &this.core.future {
+                return Ok(f.clone_ref(py));
+            }
+            match &this.core.outcome {
+                Outcome::Missing => return Ok(py.None()),
+                Outcome::Future(f) => return Ok(f.clone_ref(py)),
+                Outcome::Returned(v) => (v.clone_ref(py), false),
+                Outcome::Raised(e) => (e.clone_ref(py), true),
+            }
+        };
+        let attempt = slf.try_borrow()?.core.attempt_number.clone_ref(py);
+        let fut = make_future(py, &attempt, pending.0.bind(py), pending.1)?;
+        slf.try_borrow_mut()?.core.future = Some(fut.clone().unbind());
+        Ok(fut.unbind())
+    }
+    #[setter]
+    fn set_outcome(&mut self, value: &Bound<'_, PyAny>) {
+        self.core.future = None;
+        self.core.outcome = if value.is_none() {
+            Outcome::Missing
+        } else {
+            Outcome::Future(value.clone().unbind())
+        };
+    }
+
+    /// The `RetryAction` once a sleep is decided, else `None`.
+    #[getter]
+    fn next_action(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let sleep = {
+            let this = slf.try_borrow()?;
+            match &this.core.next_action {
+                NextAction::Missing => return Ok(py.None()),
+                NextAction::Py(o) => return Ok(o.clone_ref(py)),
+                NextAction::Sleep(s) => s.clone_ref(py),
+            }
+        };
+        let action = interned::retry_action(py)?.call1((sleep.to_py(py),))?;
+        slf.try_borrow_mut()?.core.next_action = NextAction::Py(action.clone().unbind());
+        Ok(action.unbind())
+    }
+    #[setter]
+    fn set_next_action(&mut self, value: &Bound<'_, PyAny>) {
+        self.core.next_action = if value.is_none() {
+            NextAction::Missing
+        } else {
+            NextAction::Py(value.clone().unbind())
+        };
+    }
+
+    /// `outcome_timestamp - start_time`, or `None` before the first outcome.
+    #[getter]
+    fn seconds_since_start(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(opt_num(py, &self.core.seconds_since_start(py)?))
+    }
+
+    fn prepare_for_next_attempt(&mut self, py: Python<'_>) -> PyResult<()> {
+        self.core.prepare_for_next_attempt(py)
+    }
+
+    fn set_result(&mut self, py: Python<'_>, val: Py<PyAny>) -> PyResult<()> {
+        let now = crate::clock::monotonic(py)?;
+        self.core.set_outcome(Outcome::Returned(val), now);
+        Ok(())
+    }
+
+    /// Takes a `(type, value, traceback)` triple, as `sys.exc_info()` gives it.
+    fn set_exception(&mut self, py: Python<'_>, exc_info: &Bound<'_, PyAny>) -> PyResult<()> {
+        let value = exc_info.get_item(1)?;
+        let now = crate::clock::monotonic(py)?;
+        self.core.set_outcome(Outcome::Raised(value.unbind()), now);
+        Ok(())
+    }
+
+    fn get_fn_name(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        if !self.r#fn.is_none(py) {
+            return Ok(interned::get_callback_name(py)?
+                .call1((self.r#fn.bind(py),))?
+                .unbind());
+        }
+        Ok(self.retry_object.bind(py).str()?.into_any().unbind())
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let py = slf.py();
+        let clsname = slf.get_type().name()?.to_string();
+        let (attempt, idle, outcome) = {
+            let this = slf.try_borrow()?;
+            (
+                this.core.attempt_number.to_py(py),
+                this.core.idle_for.to_py(py),
+                this.core.outcome.clone_ref(py),
+            )
+        };
+        let rounded = interned::builtin_round(py)?.call1((idle, 2))?;
+        let slept: f64 = rounded.extract()?;
+        let slept = pyo3::types::PyFloat::new(py, slept).repr()?.to_string();
+        let last = match outcome.resolve(py)? {
+            crate::state::OutcomeRef::Missing => "none yet".to_owned(),
+            crate::state::OutcomeRef::Raised(e) => {
+                format!("failed ({} {})", e.get_type().name()?, e.str()?)
+            }
+            crate::state::OutcomeRef::Returned(v) => format!("returned {}", v.str()?),
+        };
+        Ok(format!(
+            "<{clsname} {}: attempt #{}; slept for {slept}; last result: {last}>",
+            slf.as_ptr() as usize,
+            attempt.str()?
+        ))
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.retry_object)?;
+        visit.call(&self.r#fn)?;
+        visit.call(&self.args)?;
+        visit.call(&self.kwargs)?;
+        self.core.traverse(&visit)
+    }
+
+    fn __clear__(&mut self) {
+        self.core.clear();
+    }
+}
+
+/// Makes the state for a call whose callbacks will see it.
+pub fn for_call<'py>(
+    py: Python<'py>,
+    controller: &Bound<'py, PyAny>,
+    func: &Bound<'py, PyAny>,
+    args: &Bound<'py, PyTuple>,
+    kwargs: Option<&Bound<'py, PyDict>>,
+    start_time: Num,
+) -> PyResult<Bound<'py, RetryCallState>> {
+    let kwargs = match kwargs {
+        Some(k) => k.clone().into_any(),
+        None => PyDict::new(py).into_any(),
+    };
+    RetryCallState::create(py, controller, func, args.as_any(), &kwargs, start_time)
+}

@@ -1,0 +1,320 @@
+//! Drivers: they carry out what the engine decides.
+//!
+//! `run_sync` is the whole loop of a synchronous call, in Rust. `Call` exposes the same engine
+//! step by step, for the drivers written in Python (the `for attempt in Retrying()` iterator and
+//! the async driver), which need to yield or await between steps.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
+
+use crate::engine::{with_context, Machine, Plan, Resume, Stats, Step};
+use crate::num::Num;
+use crate::py::call_state::{self, RetryCallState};
+use crate::py::engine::Engine;
+use crate::py::interned;
+use crate::state::{Core, NativeState, Outcome, PyState, StateMut};
+
+/// One synchronous call, from the first attempt to its result or its exception.
+pub fn run_sync<'py>(
+    py: Python<'py>,
+    plan: &Arc<Plan>,
+    controller: &Bound<'py, PyAny>,
+    func: &Bound<'py, PyAny>,
+    args: &Bound<'py, PyTuple>,
+    kwargs: Option<&Bound<'py, PyDict>>,
+    stats: Option<Py<PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let start = crate::clock::monotonic(py)?;
+    let stats = Stats::new(stats);
+    stats.begin(py, &start)?;
+    let mut machine = Machine::new(Arc::clone(plan), stats);
+    if plan.needs_state {
+        let rs = call_state::for_call(py, controller, func, args, kwargs, start)?;
+        let mut st = PyState { obj: rs };
+        drive(&mut machine, &mut st, func, args, kwargs)
+    } else {
+        let mut core = Core::new(start);
+        let mut st = NativeState {
+            py,
+            core: &mut core,
+        };
+        drive(&mut machine, &mut st, func, args, kwargs)
+    }
+}
+
+fn drive<'py, S: StateMut<'py>>(
+    machine: &mut Machine,
+    st: &mut S,
+    func: &Bound<'py, PyAny>,
+    args: &Bound<'py, PyTuple>,
+    kwargs: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = st.py();
+    loop {
+        match machine.advance(st, Resume::Nothing)? {
+            Step::Attempt => {
+                let outcome = match func.call(args, kwargs) {
+                    Ok(v) => Outcome::Returned(v.unbind()),
+                    Err(e) => Outcome::Raised(e.into_value(py).into_any()),
+                };
+                machine.record(st, outcome)?;
+            }
+            Step::Sleep(secs) => {
+                machine.prepare(st)?;
+                sleep(py, &machine.plan, &secs)?;
+            }
+            Step::Return(v) => return Ok(v),
+            Step::Await(_) => {
+                return Err(crate::errors::internal(
+                    "a synchronous call was asked to await a callback",
+                ))
+            }
+        }
+    }
+}
+
+/// Calls the plan's sleep with a `DoSleep`. A zero wait through the default sleep, while
+/// `time.sleep` is the real one, is skipped: nothing could observe it, and it costs a
+/// system call.
+fn sleep<'py>(py: Python<'py>, plan: &Plan, secs: &Num) -> PyResult<Bound<'py, PyAny>> {
+    if plan.sleep_is_default && secs.is_zero() {
+        let current = interned::time_module(py)?.getattr(interned::sleep(py))?;
+        if current.is(interned::original_time_sleep(py)?) {
+            return Ok(py.None().into_bound(py));
+        }
+    }
+    let arg = interned::do_sleep(py)?.call1((secs.to_py(py),))?;
+    plan.sleep.bind(py).call1((arg,))
+}
+
+/// Where a stepped call keeps its state.
+enum Held {
+    Native(Core),
+    Py(Py<RetryCallState>),
+}
+
+/// A call driven step by step from Python.
+#[pyclass(module = "pertinax._pertinax", name = "Call")]
+pub struct Call {
+    machine: Machine,
+    held: Held,
+}
+
+impl Call {
+    fn step<'py>(&mut self, py: Python<'py>, resume: Resume<'py>) -> PyResult<Step<'py>> {
+        match &mut self.held {
+            Held::Native(core) => {
+                let mut st = NativeState { py, core };
+                self.machine.advance(&mut st, resume)
+            }
+            Held::Py(rs) => {
+                let mut st = PyState {
+                    obj: rs.bind(py).clone(),
+                };
+                self.machine.advance(&mut st, resume)
+            }
+        }
+    }
+
+    fn record(&mut self, py: Python<'_>, outcome: Outcome) -> PyResult<()> {
+        match &mut self.held {
+            Held::Native(core) => {
+                let mut st = NativeState { py, core };
+                self.machine.record(&mut st, outcome)
+            }
+            Held::Py(rs) => {
+                let mut st = PyState {
+                    obj: rs.bind(py).clone(),
+                };
+                self.machine.record(&mut st, outcome)
+            }
+        }
+    }
+}
+
+/// Step kinds, as `Call.advance` reports them.
+pub const ATTEMPT: u8 = 0;
+pub const SLEEP: u8 = 1;
+pub const RETURN: u8 = 2;
+pub const AWAIT: u8 = 3;
+
+#[pymethods]
+impl Call {
+    /// Starts a call. `observable` forces a `RetryCallState` even when no callback needs one
+    /// (the iterator hands it out through `attempt.retry_state`).
+    #[new]
+    #[pyo3(signature = (engine, controller, func, args, kwargs, statistics, is_async, observable))]
+    #[allow(clippy::too_many_arguments)]
+    fn py_new(
+        py: Python<'_>,
+        engine: &Bound<'_, Engine>,
+        controller: &Bound<'_, PyAny>,
+        func: &Bound<'_, PyAny>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+        statistics: Option<Py<PyDict>>,
+        is_async: bool,
+        observable: bool,
+    ) -> PyResult<Self> {
+        let plan = engine.get().plan(controller, is_async)?;
+        let start = crate::clock::monotonic(py)?;
+        let stats = Stats::new(statistics);
+        stats.begin(py, &start)?;
+        let held = if observable || plan.needs_state {
+            Held::Py(call_state::for_call(py, controller, func, args, kwargs, start)?.unbind())
+        } else {
+            Held::Native(Core::new(start))
+        };
+        Ok(Call {
+            machine: Machine::new(plan, stats),
+            held,
+        })
+    }
+
+    /// The next step, as `(kind, value)`: `(ATTEMPT, None)`, `(SLEEP, seconds)`,
+    /// `(RETURN, value)` or `(AWAIT, awaitable)`; a give-up raises. `value` is the result of the
+    /// awaitable the previous step asked for.
+    #[pyo3(signature = (value = None))]
+    fn advance<'py>(
+        &mut self,
+        py: Python<'py>,
+        value: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<(u8, Bound<'py, PyAny>)> {
+        let resume = match value {
+            Some(v) => Resume::Obj(v),
+            None => Resume::Nothing,
+        };
+        Ok(match self.step(py, resume)? {
+            Step::Attempt => (ATTEMPT, py.None().into_bound(py)),
+            Step::Sleep(s) => (SLEEP, s.to_py(py)),
+            Step::Return(v) => (RETURN, v),
+            Step::Await(a) => (AWAIT, a),
+        })
+    }
+
+    fn set_result(&mut self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
+        self.record(py, Outcome::Returned(value))
+    }
+
+    fn set_exception(&mut self, py: Python<'_>, exc: Py<PyAny>) -> PyResult<()> {
+        self.record(py, Outcome::Raised(exc))
+    }
+
+    /// Moves to the next attempt; drivers call it right before sleeping.
+    fn prepare(&mut self, py: Python<'_>) -> PyResult<()> {
+        match &mut self.held {
+            Held::Native(core) => core.prepare_for_next_attempt(py),
+            Held::Py(rs) => rs
+                .bind(py)
+                .try_borrow_mut()?
+                .core
+                .prepare_for_next_attempt(py),
+        }
+    }
+
+    /// Calls the plan's sleep for `seconds` and returns what it returns (an awaitable for an
+    /// async sleep).
+    fn sleep<'py>(
+        &self,
+        py: Python<'py>,
+        seconds: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        sleep(py, &self.machine.plan, &Num::from_py(seconds))
+    }
+
+    /// Gives an exception raised by an awaited callback the user's exception as its context.
+    fn add_context<'py>(&self, py: Python<'py>, exc: Bound<'py, PyAny>) -> PyResult<()> {
+        let err = PyErr::from_value(exc);
+        match &self.held {
+            Held::Native(core) => {
+                let mut copy = Core::new(Num::Int(0));
+                copy.outcome = core.outcome.clone_ref(py);
+                let st = NativeState {
+                    py,
+                    core: &mut copy,
+                };
+                with_context(&st, err);
+            }
+            Held::Py(rs) => {
+                let st = PyState {
+                    obj: rs.bind(py).clone(),
+                };
+                with_context(&st, err);
+            }
+        }
+        Ok(())
+    }
+
+    #[getter]
+    fn retry_state(&self, py: Python<'_>) -> Py<PyAny> {
+        match &self.held {
+            Held::Py(rs) => rs.clone_ref(py).into_any(),
+            Held::Native(_) => py.None(),
+        }
+    }
+
+    #[getter]
+    fn enabled(&self) -> bool {
+        self.machine.plan.enabled
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.machine.traverse(&visit)?;
+        match &self.held {
+            Held::Native(core) => core.traverse(&visit),
+            Held::Py(rs) => visit.call(rs),
+        }
+    }
+
+    fn __clear__(&mut self) {
+        if let Held::Native(core) = &mut self.held {
+            core.clear();
+        }
+    }
+}
+
+/// `Retrying.__call__`: one call of `func` under `controller`'s plan.
+#[pyfunction]
+#[pyo3(signature = (engine, controller, func, args, kwargs, statistics))]
+pub fn call<'py>(
+    py: Python<'py>,
+    engine: &Bound<'py, Engine>,
+    controller: &Bound<'py, PyAny>,
+    func: &Bound<'py, PyAny>,
+    args: &Bound<'py, PyTuple>,
+    kwargs: Option<&Bound<'py, PyDict>>,
+    statistics: Option<Py<PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let plan = engine.get().plan(controller, false)?;
+    run_sync(py, &plan, controller, func, args, kwargs, statistics)
+}
+
+/// `BaseRetrying.iter(retry_state)`: one decision on a state that Python drives itself.
+#[pyfunction]
+pub fn step<'py>(
+    py: Python<'py>,
+    engine: &Bound<'py, Engine>,
+    controller: &Bound<'py, PyAny>,
+    retry_state: &Bound<'py, RetryCallState>,
+    statistics: Option<Bound<'py, PyDict>>,
+) -> PyResult<(u8, Bound<'py, PyAny>)> {
+    let plan = engine.get().plan(controller, false)?;
+    let stats = Stats::continuing(statistics)?;
+    let mut machine = Machine::new(plan, stats);
+    let mut st = PyState {
+        obj: retry_state.clone(),
+    };
+    Ok(match machine.advance(&mut st, Resume::Nothing)? {
+        Step::Attempt => (ATTEMPT, py.None().into_bound(py)),
+        Step::Sleep(s) => (SLEEP, s.to_py(py)),
+        Step::Return(v) => (RETURN, v),
+        Step::Await(_) => {
+            return Err(crate::errors::internal(
+                "a synchronous decision was asked to await a callback",
+            ))
+        }
+    })
+}

@@ -1,0 +1,139 @@
+//! The compiled plan of a controller, cached on it until one of its attributes changes.
+
+use std::sync::{Arc, Mutex};
+
+use pyo3::prelude::*;
+use pyo3::{PyTraverseError, PyVisit};
+
+use crate::engine::Plan;
+use crate::py::interned;
+use crate::strategy::retry::Retry;
+use crate::strategy::stop::Stop;
+use crate::strategy::wait::Wait;
+use crate::strategy::{is_coroutine_callable, Callback};
+
+/// Holds a controller's plans (one for sync drivers, one for async drivers, which differ in
+/// which callbacks are awaited). `BaseRetrying.__setattr__` calls `invalidate()`, so patching
+/// `fn.retry.stop` (or `mock.patch.object(fn.retry, "sleep")`) takes effect on the next call,
+/// as it does with tenacity's per-call copy.
+#[pyclass(frozen, module = "pertinax._pertinax", name = "Engine")]
+pub struct Engine {
+    sync_plan: Mutex<Option<Arc<Plan>>>,
+    async_plan: Mutex<Option<Arc<Plan>>>,
+}
+
+#[pymethods]
+impl Engine {
+    #[new]
+    fn py_new() -> Self {
+        Engine {
+            sync_plan: Mutex::new(None),
+            async_plan: Mutex::new(None),
+        }
+    }
+
+    /// Forgets the compiled plans; the next call compiles them again.
+    fn invalidate(&self) {
+        for slot in [&self.sync_plan, &self.async_plan] {
+            if let Ok(mut p) = slot.lock() {
+                *p = None;
+            }
+        }
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        for slot in [&self.sync_plan, &self.async_plan] {
+            // Never block inside the GC; a plan being swapped right now is visited next time.
+            if let Ok(p) = slot.try_lock() {
+                if let Some(plan) = p.as_ref() {
+                    plan.traverse(&visit)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// The plan for this controller, compiled on first use.
+    pub fn plan(&self, controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Arc<Plan>> {
+        let slot = if is_async {
+            &self.async_plan
+        } else {
+            &self.sync_plan
+        };
+        if let Ok(p) = slot.lock() {
+            if let Some(plan) = p.as_ref() {
+                return Ok(Arc::clone(plan));
+            }
+        }
+        // Compiled outside the lock: it runs Python code, which may let other threads in.
+        let plan = Arc::new(compile(controller, is_async)?);
+        if let Ok(mut p) = slot.lock() {
+            *p = Some(Arc::clone(&plan));
+        }
+        Ok(plan)
+    }
+}
+
+fn hook(obj: Bound<'_, PyAny>, is_async: bool) -> PyResult<Option<Callback>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    let mut cb = Callback::new(obj.clone().unbind());
+    if is_async {
+        cb.is_async = is_coroutine_callable(&obj)?;
+    }
+    Ok(Some(cb))
+}
+
+fn mark_async(cb: Option<&mut Callback>, is_async: bool, py: Python<'_>) -> PyResult<()> {
+    if let (true, Some(cb)) = (is_async, cb) {
+        cb.is_async = is_coroutine_callable(cb.obj.bind(py))?;
+    }
+    Ok(())
+}
+
+fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
+    let py = controller.py();
+    let get = |name: &str| controller.getattr(name);
+    let mut stop = Stop::compile(&get("stop")?)?;
+    let mut wait = Wait::compile(&get("wait")?)?;
+    let mut retry = Retry::compile(&get("retry")?)?;
+    mark_async(stop.top_level_callback(), is_async, py)?;
+    mark_async(wait.top_level_callback(), is_async, py)?;
+    mark_async(retry.top_level_callback(), is_async, py)?;
+    let before = hook(get("before")?, is_async)?;
+    let after = hook(get("after")?, is_async)?;
+    let before_sleep = hook(get("before_sleep")?, is_async)?;
+    let callback = get("retry_error_callback")?;
+    let retry_error_callback = if callback.is_truthy()? {
+        hook(callback, is_async)?
+    } else {
+        None
+    };
+    let sleep = get("sleep")?;
+    let sleep_is_default = sleep.is(interned::default_sleep(py)?);
+    let needs_state = stop.needs_state()
+        || wait.needs_state()
+        || retry.needs_state()
+        || before.is_some()
+        || after.is_some()
+        || before_sleep.is_some()
+        || retry_error_callback.is_some();
+    Ok(Plan {
+        stop,
+        wait,
+        retry,
+        before,
+        after,
+        before_sleep,
+        retry_error_callback,
+        sleep: sleep.unbind(),
+        sleep_is_default,
+        reraise: get("reraise")?.is_truthy()?,
+        retry_error_cls: get("retry_error_cls")?.unbind(),
+        enabled: get("enabled")?.is_truthy()?,
+        needs_state,
+    })
+}

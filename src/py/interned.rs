@@ -1,0 +1,96 @@
+//! Interned attribute names and imported Python objects, each looked up once.
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyString;
+
+macro_rules! names {
+    ($($fn_name:ident => $text:expr),* $(,)?) => {
+        $(
+            #[inline]
+            pub fn $fn_name(py: Python<'_>) -> &Bound<'_, PyString> {
+                pyo3::intern!(py, $text)
+            }
+        )*
+    };
+}
+
+names! {
+    attempt_number => "attempt_number",
+    seconds_since_start => "seconds_since_start",
+    upcoming_sleep => "upcoming_sleep",
+    outcome => "outcome",
+    exception => "exception",
+    result => "result",
+    retry_state => "retry_state",
+    reraise => "reraise",
+    is_set => "is_set",
+    monotonic => "monotonic",
+    sleep => "sleep",
+    start_time => "start_time",
+    idle_for => "idle_for",
+    delay_since_first_attempt => "delay_since_first_attempt",
+}
+
+macro_rules! imported {
+    ($($fn_name:ident => ($module:expr, $attr:expr)),* $(,)?) => {
+        $(
+            pub fn $fn_name(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+                static CELL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+                CELL.import(py, $module, $attr)
+            }
+        )*
+    };
+}
+
+imported! {
+    future_class => ("pertinax._outcome", "Future"),
+    retry_action => ("pertinax._outcome", "RetryAction"),
+    do_sleep => ("pertinax._outcome", "DoSleep"),
+    try_again => ("pertinax._outcome", "TryAgain"),
+    get_callback_name => ("pertinax._utils", "get_callback_name"),
+    time_module => ("pertinax.nap", "time"),
+    default_sleep => ("pertinax.nap", "sleep"),
+    builtin_round => ("builtins", "round"),
+    method_type => ("types", "MethodType"),
+}
+
+/// `time.sleep` as it was when pertinax was first used: while it is still in place, a zero
+/// wait through the default sleep has nothing to observe and can be skipped.
+pub fn original_time_sleep(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static CELL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    CELL.import(py, "time", "sleep")
+}
+
+/// The exceptions that are never retried, whatever the predicate says: an interrupt or an exit
+/// must reach the caller on the first attempt. `asyncio.CancelledError` is checked only once
+/// asyncio has been imported (nothing can raise it before).
+pub fn is_interrupt(py: Python<'_>, exc: &Bound<'_, PyAny>) -> bool {
+    use pyo3::exceptions::{PyGeneratorExit, PyKeyboardInterrupt, PySystemExit};
+    if exc.is_instance_of::<pyo3::exceptions::PyException>() {
+        // CancelledError derives from BaseException since Python 3.8; nothing that derives
+        // from Exception is an interrupt.
+        return false;
+    }
+    if exc.is_instance_of::<PyKeyboardInterrupt>()
+        || exc.is_instance_of::<PySystemExit>()
+        || exc.is_instance_of::<PyGeneratorExit>()
+    {
+        return true;
+    }
+    match cancelled_error(py) {
+        Some(cls) => exc.is_instance(cls).unwrap_or(false),
+        None => false,
+    }
+}
+
+fn cancelled_error(py: Python<'_>) -> Option<&Bound<'_, PyAny>> {
+    static CELL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    if let Some(c) = CELL.get(py) {
+        return Some(c.bind(py));
+    }
+    let modules = py.import("sys").ok()?.getattr("modules").ok()?;
+    let module = modules.get_item("asyncio.exceptions").ok()?;
+    let cls = module.getattr("CancelledError").ok()?;
+    Some(CELL.get_or_init(py, || cls.unbind()).bind(py))
+}

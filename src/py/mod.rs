@@ -1,0 +1,8 @@
+//! Everything Python sees: the only place with `#[pyclass]` and `#[pyfunction]`.
+
+pub mod call_state;
+pub mod driver;
+pub mod engine;
+pub mod interned;
+pub mod strategies;
+pub mod wrapper;

@@ -1,0 +1,343 @@
+//! Per-call state as plain Rust data, and the views the strategies read it through.
+//!
+//! A call that no Python code can observe keeps its state in a [`Core`] on the Rust stack. When
+//! a Python callback needs a `RetryCallState`, the same `Core` lives inside that object instead
+//! (see `py::call_state`), so the engine and the strategies work the same way on both.
+
+use pyo3::prelude::*;
+
+use crate::num::Num;
+use crate::py::call_state::RetryCallState;
+use crate::py::interned;
+
+/// The outcome of the latest attempt.
+#[derive(Debug)]
+pub enum Outcome {
+    Missing,
+    Returned(Py<PyAny>),
+    Raised(Py<PyAny>),
+    /// A `Future` that Python code stored in `retry_state.outcome` itself.
+    Future(Py<PyAny>),
+}
+
+/// What a strategy sees of an outcome.
+pub enum OutcomeRef<'py> {
+    Missing,
+    Returned(Bound<'py, PyAny>),
+    Raised(Bound<'py, PyAny>),
+}
+
+impl Outcome {
+    pub fn resolve<'py>(&self, py: Python<'py>) -> PyResult<OutcomeRef<'py>> {
+        Ok(match self {
+            Outcome::Missing => OutcomeRef::Missing,
+            Outcome::Returned(v) => OutcomeRef::Returned(v.bind(py).clone()),
+            Outcome::Raised(e) => OutcomeRef::Raised(e.bind(py).clone()),
+            Outcome::Future(f) => resolve_future(f.bind(py))?,
+        })
+    }
+
+    pub fn clone_ref(&self, py: Python<'_>) -> Outcome {
+        match self {
+            Outcome::Missing => Outcome::Missing,
+            Outcome::Returned(v) => Outcome::Returned(v.clone_ref(py)),
+            Outcome::Raised(e) => Outcome::Raised(e.clone_ref(py)),
+            Outcome::Future(f) => Outcome::Future(f.clone_ref(py)),
+        }
+    }
+}
+
+#[cold]
+fn resolve_future<'py>(fut: &Bound<'py, PyAny>) -> PyResult<OutcomeRef<'py>> {
+    let exc = fut.call_method0(interned::exception(fut.py()))?;
+    if exc.is_none() {
+        Ok(OutcomeRef::Returned(
+            fut.call_method0(interned::result(fut.py()))?,
+        ))
+    } else {
+        Ok(OutcomeRef::Raised(exc))
+    }
+}
+
+/// The next action once a sleep is decided: kept as a number until Python asks for the
+/// `RetryAction` object.
+#[derive(Debug)]
+pub enum NextAction {
+    Missing,
+    Sleep(Num),
+    Py(Py<PyAny>),
+}
+
+/// Everything tenacity keeps on a `RetryCallState` that the engine reads or writes.
+#[derive(Debug)]
+pub struct Core {
+    pub start_time: Num,
+    pub attempt_number: Num,
+    pub outcome: Outcome,
+    /// The `Future` made for `outcome` the first time Python asked for it.
+    pub future: Option<Py<PyAny>>,
+    pub outcome_timestamp: Option<Num>,
+    pub idle_for: Num,
+    pub upcoming_sleep: Num,
+    pub next_action: NextAction,
+}
+
+impl Core {
+    pub fn new(start_time: Num) -> Self {
+        Core {
+            start_time,
+            attempt_number: Num::Int(1),
+            outcome: Outcome::Missing,
+            future: None,
+            outcome_timestamp: None,
+            idle_for: Num::Float(0.0),
+            upcoming_sleep: Num::Float(0.0),
+            next_action: NextAction::Missing,
+        }
+    }
+
+    pub fn seconds_since_start(&self, py: Python<'_>) -> PyResult<Option<Num>> {
+        match &self.outcome_timestamp {
+            None => Ok(None),
+            Some(ts) => ts.sub(py, &self.start_time).map(Some),
+        }
+    }
+
+    pub fn set_outcome(&mut self, outcome: Outcome, timestamp: Num) {
+        self.outcome = outcome;
+        self.future = None;
+        self.outcome_timestamp = Some(timestamp);
+    }
+
+    pub fn prepare_for_next_attempt(&mut self, py: Python<'_>) -> PyResult<()> {
+        self.outcome = Outcome::Missing;
+        self.future = None;
+        self.outcome_timestamp = None;
+        self.next_action = NextAction::Missing;
+        self.attempt_number = self.attempt_number.add(py, &Num::Int(1))?;
+        Ok(())
+    }
+
+    /// The outcome as a tenacity `Future`, made once and then reused.
+    pub fn future<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        if let Some(f) = &self.future {
+            return Ok(Some(f.bind(py).clone()));
+        }
+        let made = match &self.outcome {
+            Outcome::Missing => return Ok(None),
+            Outcome::Future(f) => return Ok(Some(f.bind(py).clone())),
+            Outcome::Returned(v) => make_future(py, &self.attempt_number, v.bind(py), false)?,
+            Outcome::Raised(e) => make_future(py, &self.attempt_number, e.bind(py), true)?,
+        };
+        self.future = Some(made.clone().unbind());
+        Ok(Some(made))
+    }
+
+    pub fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        for n in [
+            &self.start_time,
+            &self.attempt_number,
+            &self.idle_for,
+            &self.upcoming_sleep,
+        ] {
+            if let Num::Py(o) = n {
+                visit.call(o)?;
+            }
+        }
+        if let Some(Num::Py(o)) = &self.outcome_timestamp {
+            visit.call(o)?;
+        }
+        match &self.outcome {
+            Outcome::Missing => {}
+            Outcome::Returned(o) | Outcome::Raised(o) | Outcome::Future(o) => visit.call(o)?,
+        }
+        if let Some(f) = &self.future {
+            visit.call(f)?;
+        }
+        match &self.next_action {
+            NextAction::Py(o) | NextAction::Sleep(Num::Py(o)) => visit.call(o)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    pub fn clear(&mut self) {
+        self.outcome = Outcome::Missing;
+        self.future = None;
+        self.next_action = NextAction::Missing;
+        self.start_time = Num::Float(0.0);
+        self.attempt_number = Num::Int(1);
+        self.idle_for = Num::Float(0.0);
+        self.upcoming_sleep = Num::Float(0.0);
+        self.outcome_timestamp = None;
+    }
+}
+
+/// A finished tenacity `Future`, as `Future.construct` makes it.
+#[cold]
+pub fn make_future<'py>(
+    py: Python<'py>,
+    attempt_number: &Num,
+    value: &Bound<'py, PyAny>,
+    has_exception: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    interned::future_class(py)?.call_method1(
+        pyo3::intern!(py, "construct"),
+        (attempt_number.to_py(py), value, has_exception),
+    )
+}
+
+/// Read access to a call's state, whatever holds it. The strategies use only this.
+pub trait StateView<'py> {
+    fn py(&self) -> Python<'py>;
+    fn attempt_number(&self) -> PyResult<Num>;
+    fn seconds_since_start(&self) -> PyResult<Option<Num>>;
+    fn upcoming_sleep(&self) -> PyResult<Num>;
+    fn outcome(&self) -> PyResult<OutcomeRef<'py>>;
+    /// The object handed to Python callables (a `RetryCallState`).
+    fn object(&self) -> PyResult<Bound<'py, PyAny>>;
+}
+
+/// State that only Rust can see: the fast path.
+pub struct NativeState<'a, 'py> {
+    pub py: Python<'py>,
+    pub core: &'a mut Core,
+}
+
+impl<'py> StateView<'py> for NativeState<'_, 'py> {
+    fn py(&self) -> Python<'py> {
+        self.py
+    }
+    fn attempt_number(&self) -> PyResult<Num> {
+        Ok(self.core.attempt_number.clone_ref(self.py))
+    }
+    fn seconds_since_start(&self) -> PyResult<Option<Num>> {
+        self.core.seconds_since_start(self.py)
+    }
+    fn upcoming_sleep(&self) -> PyResult<Num> {
+        Ok(self.core.upcoming_sleep.clone_ref(self.py))
+    }
+    fn outcome(&self) -> PyResult<OutcomeRef<'py>> {
+        self.core.outcome.resolve(self.py)
+    }
+    fn object(&self) -> PyResult<Bound<'py, PyAny>> {
+        Err(crate::errors::internal(
+            "a Python callable ran on a call planned without a RetryCallState",
+        ))
+    }
+}
+
+/// State held by a `RetryCallState` object. Each access borrows it briefly, never across a
+/// call into Python.
+pub struct PyState<'py> {
+    pub obj: Bound<'py, RetryCallState>,
+}
+
+impl<'py> StateView<'py> for PyState<'py> {
+    fn py(&self) -> Python<'py> {
+        self.obj.py()
+    }
+    fn attempt_number(&self) -> PyResult<Num> {
+        Ok(self
+            .obj
+            .try_borrow()?
+            .core
+            .attempt_number
+            .clone_ref(self.py()))
+    }
+    fn seconds_since_start(&self) -> PyResult<Option<Num>> {
+        self.obj.try_borrow()?.core.seconds_since_start(self.py())
+    }
+    fn upcoming_sleep(&self) -> PyResult<Num> {
+        Ok(self
+            .obj
+            .try_borrow()?
+            .core
+            .upcoming_sleep
+            .clone_ref(self.py()))
+    }
+    fn outcome(&self) -> PyResult<OutcomeRef<'py>> {
+        let outcome = self.obj.try_borrow()?.core.outcome.clone_ref(self.py());
+        outcome.resolve(self.py())
+    }
+    fn object(&self) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self.obj.clone().into_any())
+    }
+}
+
+/// Any object that looks like a `RetryCallState` (a test double, say), read by attribute.
+pub struct DuckState<'py> {
+    pub obj: Bound<'py, PyAny>,
+}
+
+impl<'py> StateView<'py> for DuckState<'py> {
+    fn py(&self) -> Python<'py> {
+        self.obj.py()
+    }
+    fn attempt_number(&self) -> PyResult<Num> {
+        Ok(Num::from_py(
+            &self.obj.getattr(interned::attempt_number(self.py()))?,
+        ))
+    }
+    fn seconds_since_start(&self) -> PyResult<Option<Num>> {
+        let v = self.obj.getattr(interned::seconds_since_start(self.py()))?;
+        Ok(if v.is_none() {
+            None
+        } else {
+            Some(Num::from_py(&v))
+        })
+    }
+    fn upcoming_sleep(&self) -> PyResult<Num> {
+        Ok(Num::from_py(
+            &self.obj.getattr(interned::upcoming_sleep(self.py()))?,
+        ))
+    }
+    fn outcome(&self) -> PyResult<OutcomeRef<'py>> {
+        let fut = self.obj.getattr(interned::outcome(self.py()))?;
+        if fut.is_none() {
+            return Ok(OutcomeRef::Missing);
+        }
+        resolve_future(&fut)
+    }
+    fn object(&self) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self.obj.clone())
+    }
+}
+
+/// Write access for the engine. A closure sees the `Core` for as long as it runs and must not
+/// call into Python.
+pub trait StateMut<'py>: StateView<'py> {
+    fn with_core<R>(&mut self, f: impl FnOnce(&mut Core) -> R) -> PyResult<R>;
+    /// Whether Python code can see this state (then every timestamp is taken on time).
+    fn observable(&self) -> bool;
+}
+
+impl<'py> StateMut<'py> for NativeState<'_, 'py> {
+    fn with_core<R>(&mut self, f: impl FnOnce(&mut Core) -> R) -> PyResult<R> {
+        Ok(f(self.core))
+    }
+    fn observable(&self) -> bool {
+        false
+    }
+}
+
+impl<'py> StateMut<'py> for PyState<'py> {
+    fn with_core<R>(&mut self, f: impl FnOnce(&mut Core) -> R) -> PyResult<R> {
+        let mut guard = self.obj.try_borrow_mut()?;
+        Ok(f(&mut guard.core))
+    }
+    fn observable(&self) -> bool {
+        true
+    }
+}
+
+/// Picks the view for an object handed in from Python.
+pub fn with_view<'py, R>(
+    obj: &Bound<'py, PyAny>,
+    f: impl FnOnce(&dyn StateView<'py>) -> PyResult<R>,
+) -> PyResult<R> {
+    match obj.cast::<RetryCallState>() {
+        Ok(rs) => f(&PyState { obj: rs.clone() }),
+        Err(_) => f(&DuckState { obj: obj.clone() }),
+    }
+}

@@ -1,0 +1,157 @@
+//! Strategies as Rust values.
+//!
+//! Each family (`stop`, `wait`, `retry`) is one enum. A built-in Python strategy object is read
+//! once, from its tenacity attribute names, into the matching variant; anything else (a plain
+//! callable, a subclass that overrides `__call__`) becomes the `Python` variant and is called
+//! with the `RetryCallState`.
+
+pub mod retry;
+pub mod stop;
+pub mod wait;
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyTuple;
+
+use crate::state::StateView;
+
+/// The built-in classes of one strategy module, looked up once.
+pub struct Registry {
+    classes: Vec<(Py<PyAny>, &'static str)>,
+}
+
+impl Registry {
+    pub fn load(py: Python<'_>, module: &str, names: &[&'static str]) -> PyResult<Registry> {
+        let m = py.import(module)?;
+        let mut classes = Vec::with_capacity(names.len());
+        for name in names {
+            classes.push((m.getattr(*name)?.unbind(), *name));
+        }
+        Ok(Registry { classes })
+    }
+
+    /// The built-in class registered under `name`.
+    pub fn class<'py>(&self, py: Python<'py>, name: &str) -> Option<&Bound<'py, PyAny>> {
+        self.classes
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(c, _)| c.bind(py))
+    }
+
+    fn lookup(&self, cls: &Bound<'_, PyAny>) -> Option<(&Py<PyAny>, &'static str)> {
+        self.classes
+            .iter()
+            .find(|(c, _)| c.bind(cls.py()).is(cls))
+            .map(|(c, n)| (c, *n))
+    }
+
+    /// The nearest built-in class in the object's MRO, overridden methods or not: how a
+    /// built-in `__call__` reached through `super()` reads its own instance.
+    pub fn classify_any(&self, obj: &Bound<'_, PyAny>) -> PyResult<Option<&'static str>> {
+        let py = obj.py();
+        let mro = obj.get_type().getattr(pyo3::intern!(py, "__mro__"))?;
+        for base in mro.try_iter()? {
+            if let Some((_, name)) = self.lookup(&base?) {
+                return Ok(Some(name));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The built-in class an object can be read as: its own class if built in, or the
+    /// nearest built-in base when the subclass overrides none of `overridable`.
+    pub fn classify(
+        &self,
+        obj: &Bound<'_, PyAny>,
+        overridable: &[&str],
+    ) -> PyResult<Option<&'static str>> {
+        let py = obj.py();
+        let ty = obj.get_type();
+        if let Some((_, name)) = self.lookup(ty.as_any()) {
+            return Ok(Some(name));
+        }
+        let mro = ty.getattr(pyo3::intern!(py, "__mro__"))?;
+        for base in mro.try_iter()? {
+            let base = base?;
+            if let Some((native, name)) = self.lookup(&base) {
+                for attr in overridable {
+                    let mine = ty.getattr(*attr).ok();
+                    let theirs = native.bind(py).getattr(*attr).ok();
+                    let same = match (&mine, &theirs) {
+                        (Some(a), Some(b)) => a.is(b),
+                        (None, None) => true,
+                        _ => false,
+                    };
+                    if !same {
+                        return Ok(None);
+                    }
+                }
+                return Ok(Some(name));
+            }
+        }
+        Ok(None)
+    }
+}
+
+pub fn registry<'a>(
+    py: Python<'_>,
+    cell: &'a PyOnceLock<Registry>,
+    module: &str,
+    names: &[&'static str],
+) -> PyResult<&'a Registry> {
+    cell.get_or_try_init(py, || Registry::load(py, module, names))
+}
+
+/// A user's own Python strategy or callback. Whether it is a coroutine function is decided
+/// once, when the plan is built for an async driver.
+#[derive(Debug)]
+pub struct Callback {
+    pub obj: Py<PyAny>,
+    pub is_async: bool,
+}
+
+impl Callback {
+    pub fn new(obj: Py<PyAny>) -> Self {
+        Callback {
+            obj,
+            is_async: false,
+        }
+    }
+
+    pub fn call<'py>(&self, state: &dyn StateView<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let py = state.py();
+        self.obj.bind(py).call1((state.object()?,))
+    }
+
+    /// Calls with the state as the keyword `retry_state`, as `wait_chain` does.
+    pub fn call_kw<'py>(&self, state: &dyn StateView<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let py = state.py();
+        let kwargs = pyo3::types::PyDict::new(py);
+        kwargs.set_item(crate::py::interned::retry_state(py), state.object()?)?;
+        self.obj.bind(py).call(PyTuple::empty(py), Some(&kwargs))
+    }
+}
+
+/// Whether an object is a coroutine callable, by pertinax's `_utils.is_coroutine_callable`.
+pub fn is_coroutine_callable(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    static CELL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let f = CELL.import(obj.py(), "pertinax._utils", "is_coroutine_callable")?;
+    f.call1((obj,))?.is_truthy()
+}
+
+#[cold]
+pub fn not_callable(family: &str, obj: &Bound<'_, PyAny>) -> String {
+    let shown = obj
+        .repr()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|_| "<unprintable>".to_owned());
+    let tname = obj
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".to_owned());
+    format!(
+        "{family}: expected a {family} strategy or a callable taking the retry state, \
+         got {shown} (type {tname})"
+    )
+}

@@ -1,0 +1,277 @@
+//! Retry predicates: whether an outcome deserves another attempt.
+
+use std::collections::HashSet;
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+
+use super::{registry, Callback, Registry};
+use crate::state::{OutcomeRef, StateView};
+
+#[derive(Debug)]
+pub enum Message {
+    Equals(Py<PyAny>),
+    Matches(Py<PyAny>),
+}
+
+#[derive(Debug)]
+pub enum Retry {
+    Never,
+    Always,
+    /// `retry_if_exception(predicate)`: the predicate decides on failures; successes never
+    /// retry.
+    IfException(Py<PyAny>),
+    IfExceptionType(Py<PyAny>),
+    IfNotExceptionType(Py<PyAny>),
+    /// Retries successes too, until one of the types is raised.
+    UnlessExceptionType(Py<PyAny>),
+    /// Retries successes too; the predicate decides on failures.
+    UnlessException(Py<PyAny>),
+    IfExceptionCauseType(Py<PyAny>),
+    IfExceptionMessage(Message),
+    /// The negation of `IfExceptionMessage`, which also retries successes.
+    IfNotExceptionMessage(Message),
+    IfResult(Py<PyAny>),
+    IfNotResult(Py<PyAny>),
+    Any(Vec<Retry>),
+    All(Vec<Retry>),
+    Python(Callback),
+    Invalid(String),
+}
+
+const NAMES: &[&str] = &[
+    "_retry_never",
+    "_retry_always",
+    "retry_if_exception_type",
+    "retry_if_not_exception_type",
+    "retry_unless_exception_type",
+    "retry_if_exception_cause_type",
+    "retry_if_not_exception_message",
+    "retry_if_exception_message",
+    "retry_if_exception",
+    "retry_if_result",
+    "retry_if_not_result",
+    "retry_any",
+    "retry_all",
+];
+
+fn classes(py: Python<'_>) -> PyResult<&'static Registry> {
+    static CELL: PyOnceLock<Registry> = PyOnceLock::new();
+    registry(py, &CELL, "pertinax.retry", NAMES)
+}
+
+impl Retry {
+    pub fn compile(obj: &Bound<'_, PyAny>) -> PyResult<Retry> {
+        let py = obj.py();
+        let kind = classes(py)?.classify(obj, &["__call__"])?;
+        let Some(kind) = kind else {
+            if !obj.is_callable() {
+                return Ok(Retry::Invalid(super::not_callable("retry", obj)));
+            }
+            return Ok(Retry::Python(Callback::new(obj.clone().unbind())));
+        };
+        Retry::from_kind(obj, kind)
+    }
+
+    /// Reads a built-in strategy called directly (`retry_x(...)(retry_state)`), even from a
+    /// subclass's `super().__call__`.
+    pub fn compile_native(obj: &Bound<'_, PyAny>) -> PyResult<Retry> {
+        match classes(obj.py())?.classify_any(obj)? {
+            Some(kind) => Retry::from_kind(obj, kind),
+            None => Ok(Retry::Invalid(super::not_callable("retry", obj))),
+        }
+    }
+
+    fn from_kind(obj: &Bound<'_, PyAny>, kind: &'static str) -> PyResult<Retry> {
+        let attr = |name: &str| -> PyResult<Py<PyAny>> { Ok(obj.getattr(name)?.unbind()) };
+        let many = |name: &str| -> PyResult<Vec<Retry>> {
+            obj.getattr(name)?
+                .try_iter()?
+                .map(|r| Retry::compile(&r?))
+                .collect()
+        };
+        // The type and message predicates route through `_check`; a subclass that overrides
+        // it keeps its own logic, reached through the `predicate` attribute (the bound
+        // `_check`), exactly as tenacity's `retry_if_exception.__call__` does.
+        if let Some(native) = classes(obj.py())?.class(obj.py(), kind) {
+            let mine = obj.get_type().getattr("_check").ok();
+            let theirs = native.getattr("_check").ok();
+            if let (Some(mine), Some(theirs)) = (mine, theirs) {
+                if !mine.is(&theirs) {
+                    let predicate = attr("predicate")?;
+                    return Ok(match kind {
+                        "retry_unless_exception_type" | "retry_if_not_exception_message" => {
+                            Retry::UnlessException(predicate)
+                        }
+                        _ => Retry::IfException(predicate),
+                    });
+                }
+            }
+        }
+        let message = || -> PyResult<Message> {
+            let m = obj.getattr("message")?;
+            if !m.is_none() {
+                return Ok(Message::Equals(m.unbind()));
+            }
+            Ok(Message::Matches(attr("match")?))
+        };
+        Ok(match kind {
+            "_retry_never" => Retry::Never,
+            "_retry_always" => Retry::Always,
+            "retry_if_exception" => Retry::IfException(attr("predicate")?),
+            "retry_if_exception_type" => Retry::IfExceptionType(attr("exception_types")?),
+            "retry_if_not_exception_type" => Retry::IfNotExceptionType(attr("exception_types")?),
+            "retry_unless_exception_type" => Retry::UnlessExceptionType(attr("exception_types")?),
+            "retry_if_exception_cause_type" => {
+                Retry::IfExceptionCauseType(attr("exception_cause_types")?)
+            }
+            "retry_if_exception_message" => Retry::IfExceptionMessage(message()?),
+            "retry_if_not_exception_message" => Retry::IfNotExceptionMessage(message()?),
+            "retry_if_result" => Retry::IfResult(attr("predicate")?),
+            "retry_if_not_result" => Retry::IfNotResult(attr("predicate")?),
+            "retry_any" => Retry::Any(many("retries")?),
+            "retry_all" => Retry::All(many("retries")?),
+            _ => Retry::Python(Callback::new(obj.clone().unbind())),
+        })
+    }
+
+    pub fn needs_state(&self) -> bool {
+        match self {
+            Retry::Python(_) => true,
+            Retry::Any(v) | Retry::All(v) => v.iter().any(Retry::needs_state),
+            _ => false,
+        }
+    }
+
+    pub fn top_level_callback(&mut self) -> Option<&mut Callback> {
+        match self {
+            Retry::Python(cb) => Some(cb),
+            _ => None,
+        }
+    }
+
+    /// Whether the default predicate is in use: retry any `Exception`, never a result.
+    pub fn evaluate<'py>(&self, state: &dyn StateView<'py>) -> PyResult<bool> {
+        let py = state.py();
+        match self {
+            Retry::Never => Ok(false),
+            Retry::Always => Ok(true),
+            Retry::Any(rs) => {
+                for r in rs {
+                    if r.evaluate(state)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            Retry::All(rs) => {
+                for r in rs {
+                    if !r.evaluate(state)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Retry::Python(cb) => cb.call(state)?.is_truthy(),
+            Retry::Invalid(msg) => Err(PyTypeError::new_err(msg.clone())),
+            _ => {
+                let outcome = state.outcome()?;
+                self.on_outcome(py, outcome)
+            }
+        }
+    }
+
+    fn on_outcome(&self, py: Python<'_>, outcome: OutcomeRef<'_>) -> PyResult<bool> {
+        let (exc, value) = match outcome {
+            OutcomeRef::Missing => {
+                return Err(PyRuntimeError::new_err(
+                    "__call__() called before outcome was set",
+                ))
+            }
+            OutcomeRef::Raised(e) => (Some(e), None),
+            OutcomeRef::Returned(v) => (None, Some(v)),
+        };
+        match (self, exc, value) {
+            (Retry::IfException(p), Some(e), _) => p.bind(py).call1((e,))?.is_truthy(),
+            (Retry::IfExceptionType(t), Some(e), _) => isinstance(&e, t, "retry_if_exception_type"),
+            (Retry::IfNotExceptionType(t), Some(e), _) => {
+                Ok(!isinstance(&e, t, "retry_if_not_exception_type")?)
+            }
+            (Retry::UnlessExceptionType(t), Some(e), _) => {
+                Ok(!isinstance(&e, t, "retry_unless_exception_type")?)
+            }
+            (Retry::UnlessExceptionType(_), None, _) => Ok(true),
+            (Retry::UnlessException(p), Some(e), _) => p.bind(py).call1((e,))?.is_truthy(),
+            (Retry::UnlessException(_), None, _) => Ok(true),
+            (Retry::IfExceptionCauseType(t), Some(e), _) => cause_matches(&e, t),
+            (Retry::IfExceptionMessage(m), Some(e), _) => message_matches(&e, m),
+            (Retry::IfNotExceptionMessage(m), Some(e), _) => Ok(!message_matches(&e, m)?),
+            (Retry::IfNotExceptionMessage(_), None, _) => Ok(true),
+            (Retry::IfResult(p), None, Some(v)) => p.bind(py).call1((v,))?.is_truthy(),
+            (Retry::IfNotResult(p), None, Some(v)) => Ok(!p.bind(py).call1((v,))?.is_truthy()?),
+            _ => Ok(false),
+        }
+    }
+
+    pub fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        match self {
+            Retry::IfException(o)
+            | Retry::UnlessException(o)
+            | Retry::IfExceptionType(o)
+            | Retry::IfNotExceptionType(o)
+            | Retry::UnlessExceptionType(o)
+            | Retry::IfExceptionCauseType(o)
+            | Retry::IfResult(o)
+            | Retry::IfNotResult(o)
+            | Retry::IfExceptionMessage(Message::Equals(o) | Message::Matches(o))
+            | Retry::IfNotExceptionMessage(Message::Equals(o) | Message::Matches(o)) => {
+                visit.call(o)
+            }
+            Retry::Python(cb) => visit.call(&cb.obj),
+            Retry::Any(v) | Retry::All(v) => v.iter().try_for_each(|r| r.traverse(visit)),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn isinstance(exc: &Bound<'_, PyAny>, types: &Py<PyAny>, strategy: &str) -> PyResult<bool> {
+    let types = types.bind(exc.py());
+    exc.is_instance(types).map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{strategy}: argument 'exception_types' must be an exception class or a tuple of \
+             them, got {}",
+            types
+                .repr()
+                .map(|r| r.to_string())
+                .unwrap_or_else(|_| "<unprintable>".into())
+        ))
+    })
+}
+
+/// Walks `__cause__` (never `__context__`) looking for one of the types, stopping on a cycle.
+fn cause_matches(exc: &Bound<'_, PyAny>, types: &Py<PyAny>) -> PyResult<bool> {
+    let py = exc.py();
+    let mut seen: HashSet<usize> = HashSet::new();
+    let mut current = exc.clone();
+    while !current.is_none() && seen.insert(current.as_ptr() as usize) {
+        let cause = current.getattr(pyo3::intern!(py, "__cause__"))?;
+        if !cause.is_none() && isinstance(&cause, types, "retry_if_exception_cause_type")? {
+            return Ok(true);
+        }
+        current = cause;
+    }
+    Ok(false)
+}
+
+fn message_matches(exc: &Bound<'_, PyAny>, message: &Message) -> PyResult<bool> {
+    let py = exc.py();
+    let text = exc.str()?;
+    match message {
+        Message::Equals(m) => m.bind(py).eq(text),
+        Message::Matches(pattern) => pattern
+            .bind(py)
+            .call_method1(pyo3::intern!(py, "match"), (text,))?
+            .is_truthy(),
+    }
+}

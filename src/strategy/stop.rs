@@ -1,0 +1,214 @@
+//! Stop strategies: when to give up.
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+
+use super::{registry, Callback, Registry};
+use crate::num::arg_f64;
+use crate::state::StateView;
+
+#[derive(Debug)]
+pub enum Stop {
+    Never,
+    AfterAttempt(f64),
+    AfterDelay(f64),
+    BeforeDelay(f64),
+    WhenEventSet(Py<PyAny>),
+    Any(Vec<Stop>),
+    All(Vec<Stop>),
+    Python(Callback),
+    /// A value that can never work; the error is raised when the strategy is first used, where
+    /// tenacity fails too, so that a call that never needs it still succeeds.
+    Invalid(String),
+}
+
+const NAMES: &[&str] = &[
+    "_stop_never",
+    "stop_after_attempt",
+    "stop_after_delay",
+    "stop_before_delay",
+    "stop_when_event_set",
+    "stop_any",
+    "stop_all",
+];
+
+fn classes(py: Python<'_>) -> PyResult<&'static Registry> {
+    static CELL: PyOnceLock<Registry> = PyOnceLock::new();
+    registry(py, &CELL, "pertinax.stop", NAMES)
+}
+
+/// `attempt >= max_attempts`.
+pub fn after_attempt(attempt: f64, max_attempts: f64) -> bool {
+    attempt >= max_attempts
+}
+
+/// `elapsed >= max_delay`.
+pub fn after_delay(elapsed: f64, max_delay: f64) -> bool {
+    elapsed >= max_delay
+}
+
+/// `elapsed + upcoming_sleep >= max_delay`: stop one attempt early rather than sleep past the
+/// deadline.
+pub fn before_delay(elapsed: f64, upcoming_sleep: f64, max_delay: f64) -> bool {
+    elapsed + upcoming_sleep >= max_delay
+}
+
+impl Stop {
+    pub fn compile(obj: &Bound<'_, PyAny>) -> PyResult<Stop> {
+        let py = obj.py();
+        let kind = classes(py)?.classify(obj, &["__call__"])?;
+        let Some(kind) = kind else {
+            if !obj.is_callable() {
+                return Ok(Stop::Invalid(super::not_callable("stop", obj)));
+            }
+            return Ok(Stop::Python(Callback::new(obj.clone().unbind())));
+        };
+        Stop::from_kind(obj, kind)
+    }
+
+    /// Reads a built-in strategy called directly (`stop_x(...)(retry_state)`), even from a
+    /// subclass's `super().__call__`.
+    pub fn compile_native(obj: &Bound<'_, PyAny>) -> PyResult<Stop> {
+        match classes(obj.py())?.classify_any(obj)? {
+            Some(kind) => Stop::from_kind(obj, kind),
+            None => Ok(Stop::Invalid(super::not_callable("stop", obj))),
+        }
+    }
+
+    fn from_kind(obj: &Bound<'_, PyAny>, kind: &'static str) -> PyResult<Stop> {
+        let num = |attr: &str| -> PyResult<Result<f64, String>> {
+            let v = obj.getattr(attr)?;
+            Ok(arg_f64(kind, attr, &v).map_err(|e| e.to_string()))
+        };
+        let many = |attr: &str| -> PyResult<Vec<Stop>> {
+            obj.getattr(attr)?
+                .try_iter()?
+                .map(|s| Stop::compile(&s?))
+                .collect()
+        };
+        Ok(match kind {
+            "_stop_never" => Stop::Never,
+            "stop_after_attempt" => match num("max_attempt_number")? {
+                Ok(v) => Stop::AfterAttempt(v),
+                Err(e) => Stop::Invalid(e),
+            },
+            "stop_after_delay" => match num("max_delay")? {
+                Ok(v) => Stop::AfterDelay(v),
+                Err(e) => Stop::Invalid(e),
+            },
+            "stop_before_delay" => match num("max_delay")? {
+                Ok(v) => Stop::BeforeDelay(v),
+                Err(e) => Stop::Invalid(e),
+            },
+            "stop_when_event_set" => Stop::WhenEventSet(obj.getattr("event")?.unbind()),
+            "stop_any" => Stop::Any(many("stops")?),
+            "stop_all" => Stop::All(many("stops")?),
+            _ => Stop::Python(Callback::new(obj.clone().unbind())),
+        })
+    }
+
+    /// Whether any part of this strategy is Python code that needs a `RetryCallState`.
+    pub fn needs_state(&self) -> bool {
+        match self {
+            Stop::Python(_) => true,
+            Stop::Any(v) | Stop::All(v) => v.iter().any(Stop::needs_state),
+            _ => false,
+        }
+    }
+
+    pub fn top_level_callback(&mut self) -> Option<&mut Callback> {
+        match self {
+            Stop::Python(cb) => Some(cb),
+            _ => None,
+        }
+    }
+
+    pub fn evaluate<'py>(&self, state: &dyn StateView<'py>) -> PyResult<bool> {
+        match self {
+            Stop::Never => Ok(false),
+            Stop::AfterAttempt(max) => Ok(after_attempt(
+                state.attempt_number()?.as_f64(state.py())?,
+                *max,
+            )),
+            Stop::AfterDelay(max) => Ok(after_delay(elapsed(state)?, *max)),
+            Stop::BeforeDelay(max) => {
+                let upcoming = state.upcoming_sleep()?.as_f64(state.py())?;
+                Ok(before_delay(elapsed(state)?, upcoming, *max))
+            }
+            Stop::WhenEventSet(event) => event
+                .bind(state.py())
+                .call_method0(crate::py::interned::is_set(state.py()))?
+                .is_truthy(),
+            Stop::Any(stops) => {
+                for s in stops {
+                    if s.evaluate(state)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            Stop::All(stops) => {
+                for s in stops {
+                    if !s.evaluate(state)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Stop::Python(cb) => cb.call(state)?.is_truthy(),
+            Stop::Invalid(msg) => Err(PyTypeError::new_err(msg.clone())),
+        }
+    }
+
+    pub fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        match self {
+            Stop::WhenEventSet(o) => visit.call(o),
+            Stop::Python(cb) => visit.call(&cb.obj),
+            Stop::Any(v) | Stop::All(v) => v.iter().try_for_each(|s| s.traverse(visit)),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn elapsed<'py>(state: &dyn StateView<'py>) -> PyResult<f64> {
+    match state.seconds_since_start()? {
+        Some(n) => n.as_f64(state.py()),
+        None => Err(PyRuntimeError::new_err(
+            "__call__() called but seconds_since_start is not set",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_attempt_counts_the_attempt_that_just_ran() {
+        assert!(!after_attempt(2.0, 3.0));
+        assert!(after_attempt(3.0, 3.0));
+        assert!(after_attempt(4.0, 3.0));
+        // stop_after_attempt(0) and (1) both mean a single attempt.
+        assert!(after_attempt(1.0, 0.0));
+        assert!(after_attempt(1.0, 1.0));
+        // a fractional limit rounds the attempts up, as Python's comparison does
+        assert!(!after_attempt(2.0, 2.5));
+        assert!(after_attempt(3.0, 2.5));
+    }
+
+    #[test]
+    fn after_delay_is_inclusive() {
+        assert!(!after_delay(0.999, 1.0));
+        assert!(after_delay(1.0, 1.0));
+    }
+
+    #[test]
+    fn before_delay_looks_at_the_upcoming_sleep() {
+        assert!(!before_delay(0.999, 0.0001, 1.0));
+        assert!(before_delay(1.0, 0.001, 1.0));
+        assert!(before_delay(0.5, 0.5, 1.0));
+        // with no upcoming sleep it is after_delay
+        assert_eq!(before_delay(0.7, 0.0, 1.0), after_delay(0.7, 1.0));
+    }
+}
