@@ -500,3 +500,49 @@ def test_iter_state_reset() -> None:
     assert state == pertinax.IterState()
     assert state.actions == [] and state.actions is not first_actions
     assert pertinax.IterState().actions is not pertinax.IterState().actions
+
+
+# --- with the controller ----------------------------------------------------------
+
+
+def _give_up(**kwargs) -> BaseException:
+    retrying = pertinax.Retrying(stop=pertinax.stop_after_attempt(2), **kwargs)
+
+    def fails() -> None:
+        raise CustomError("nope")
+
+    try:
+        retrying(fails)
+    except BaseException as caught:
+        return caught
+    raise AssertionError("did not give up")
+
+
+def test_retry_error_from_the_controller_pickles() -> None:
+    # What a Celery task or a multiprocessing worker sends back to its caller.
+    err = _give_up()
+    assert type(err) is pertinax.RetryError
+    restored = pickle.loads(pickle.dumps(err))
+    assert restored.last_attempt.attempt_number == 2
+    assert type(restored.__cause__) is CustomError
+    assert restored.__cause__ is restored.last_attempt.exception()
+    with pytest.raises(CustomError, match="nope"):
+        restored.reraise()
+
+
+def test_retry_error_subclass_from_the_controller_pickles() -> None:
+    err = _give_up(retry_error_cls=SameSignatureRetryError)
+    restored = pickle.loads(pickle.dumps(err))
+    assert type(restored) is SameSignatureRetryError
+    assert restored.last_attempt.failed
+
+
+def test_attempt_manager_with_a_real_state() -> None:
+    state = pertinax.RetryCallState(None, None, (), {})
+    with pertinax.AttemptManager(state):
+        raise KeyError("k")
+    assert isinstance(state.outcome, pertinax.Future)
+    assert state.outcome.failed and state.outcome.attempt_number == 1
+    with pertinax.AttemptManager(state):
+        pass
+    assert not state.outcome.failed and state.outcome.result() is None

@@ -92,7 +92,8 @@ def is_coroutine_callable(call: typing.Callable[..., typing.Any]) -> bool:
         return False
     if inspect.iscoroutinefunction(call):
         return True
-    if isinstance(call, functools.partial) and call.func:
+    # A partial is judged by the function it wraps (a falsy one falls through, as in tenacity).
+    if isinstance(call, functools.partial) and bool(call.func):
         return inspect.iscoroutinefunction(call.func)
     return inspect.iscoroutinefunction(getattr(call, "__call__", None))  # noqa: B004
 
