@@ -1,5 +1,377 @@
-"""Placeholder until the async driver lands."""
+"""Retrying coroutines: ``AsyncRetrying`` and the async retry predicates.
+
+The Rust engine makes every decision, exactly as for synchronous calls; this module only
+carries them out on the event loop. It awaits the attempt, the sleep, and any coroutine
+callback or strategy the engine hands back (``AWAIT``), then feeds the result back in. Each
+call, and each ``async for`` loop, gets its own engine ``Call``, so one ``AsyncRetrying``
+shared by any number of concurrent coroutines keeps their states apart.
+"""
+
+import functools
+import sys
+import typing as t
+
+from .. import _pertinax, _utils
+from .._outcome import AttemptManager, DoAttempt, DoSleep, RetryError
+from .._pertinax import RetryCallState
+from .._retrying import _WRAPPER_ASSIGNMENTS, BaseRetrying, _retry_with
+from .._utils import override
+from ..after import after_nothing
+from ..before import before_nothing
+from ..retry import retry_if_exception_type as _retry_if_exception_type
+from ..stop import stop_never as _stop_never
+from ..wait import wait_none as _wait_none
+from .retry import RetryBaseT, retry_all, retry_any, retry_if_exception, retry_if_result
+
+if t.TYPE_CHECKING:
+    from .._retrying import _RetryDecorated
+    from ..retry import RetryBaseT as SyncRetryBaseT
+    from ..stop import StopBaseT
+    from ..wait import WaitBaseT
+
+WrappedFnReturnT = t.TypeVar("WrappedFnReturnT")
+WrappedFn = t.TypeVar("WrappedFn", bound=t.Callable[..., t.Awaitable[t.Any]])
+P = t.ParamSpec("P")
+R = t.TypeVar("R")
+
+_ATTEMPT = _pertinax.ATTEMPT
+_SLEEP = _pertinax.SLEEP
+_AWAIT = _pertinax.AWAIT
+_Call = _pertinax.Call
+
+# What `_run` returns when it stops at an attempt for an `async for` loop.
+_AT_ATTEMPT: t.Any = object()
 
 
-class AsyncRetrying:  # pragma: no cover - replaced by the async driver
-    pass
+def _portable_async_sleep(seconds: float) -> t.Awaitable[None]:
+    """The default sleep: ``trio.sleep`` inside a trio run, else ``asyncio.sleep``.
+
+    Both are looked up at call time, so ``mock.patch("asyncio.sleep", ...)`` is honoured.
+    """
+    # trio can only be running if something imported it; then sniffio is importable too.
+    if "trio" in sys.modules:
+        import sniffio
+
+        if sniffio.current_async_library() == "trio":
+            import trio
+
+            return trio.sleep(seconds)
+    # Imported here, not at module level: asyncio costs more to import than pertinax itself.
+    import asyncio
+
+    return asyncio.sleep(seconds)
+
+
+async def _run(
+    call: t.Any,
+    fn: t.Any,
+    args: t.Any,
+    kwargs: t.Any,
+    fn_is_async: bool,
+    stop_at_attempt: bool,
+) -> t.Any:
+    """Carries out ``call``'s steps and returns its final value.
+
+    With ``stop_at_attempt`` (an ``async for`` loop) it returns ``_AT_ATTEMPT`` at the next
+    attempt instead of running ``fn``; the loop's body runs the attempt.
+    """
+    try:
+        resume = None
+        while True:
+            kind, value = call.advance(resume)
+            resume = None
+            if kind == _ATTEMPT:
+                if stop_at_attempt:
+                    return _AT_ATTEMPT
+                try:
+                    value = await fn(*args, **kwargs) if fn_is_async else fn(*args, **kwargs)
+                except BaseException as exc:
+                    # The engine decides: an interrupt or a non-retryable error comes back
+                    # out of the next advance() as this same object.
+                    call.set_exception(exc)
+                else:
+                    call.set_result(value)
+                    value = None
+            elif kind == _SLEEP:
+                call.prepare()
+                await call.sleep(value)
+            elif kind == _AWAIT:
+                try:
+                    resume = await value
+                except BaseException as exc:
+                    call.add_context(exc)
+                    raise
+            else:
+                return value
+    finally:
+        # This frame outlives the call inside any traceback through it; holding the call would
+        # make frame -> call -> state -> exception -> traceback -> frame a reference cycle.
+        call = None
+
+
+class AsyncRetrying(BaseRetrying):
+    """Retries coroutine functions (and sync functions, with an async sleep).
+
+    ``await r(fn, *args)`` retries one call, ``async for attempt in r:`` retries a block, and
+    ``r.wraps(fn)`` (what ``@retry`` uses for coroutine functions) returns an ``async def``
+    wrapper. Every strategy and callback may be a coroutine function; the sleep must return
+    an awaitable.
+    """
+
+    def __init__(
+        self,
+        sleep: t.Callable[[int | float], t.Awaitable[None] | None] = _portable_async_sleep,
+        stop: "StopBaseT" = _stop_never,
+        wait: "WaitBaseT" = _wait_none(),
+        retry: "SyncRetryBaseT | RetryBaseT" = _retry_if_exception_type(),
+        before: t.Callable[["RetryCallState"], t.Awaitable[None] | None] = before_nothing,
+        after: t.Callable[["RetryCallState"], t.Awaitable[None] | None] = after_nothing,
+        before_sleep: t.Callable[["RetryCallState"], t.Awaitable[None] | None] | None = None,
+        reraise: bool = False,
+        retry_error_cls: type["RetryError"] = RetryError,
+        retry_error_callback: t.Callable[["RetryCallState"], t.Any | t.Awaitable[t.Any]]
+        | None = None,
+        name: str | None = None,
+        enabled: bool = True,
+    ) -> None:
+        super().__init__(
+            sleep=sleep,  # type: ignore[arg-type]
+            stop=stop,
+            wait=wait,
+            retry=retry,  # type: ignore[arg-type]
+            before=before,  # type: ignore[arg-type]
+            after=after,  # type: ignore[arg-type]
+            before_sleep=before_sleep,  # type: ignore[arg-type]
+            reraise=reraise,
+            retry_error_cls=retry_error_cls,
+            retry_error_callback=retry_error_callback,
+            name=name,
+            enabled=enabled,
+        )
+
+    @override
+    async def __call__(  # type: ignore[override]
+        self, fn: WrappedFn, *args: t.Any, **kwargs: t.Any
+    ) -> WrappedFnReturnT:
+        fn_is_async = _utils.is_coroutine_callable(fn)
+        if not self.enabled:
+            if fn_is_async:
+                return await fn(*args, **kwargs)  # type: ignore[no-any-return]
+            return fn(*args, **kwargs)  # type: ignore[return-value]
+        if type(self).iter is not AsyncRetrying.iter:
+            return await self._call_with_iter(fn, args, kwargs, fn_is_async)  # type: ignore[no-any-return]
+        return await _run(  # type: ignore[no-any-return]
+            _Call(self._engine_or_new(), self, fn, args, kwargs, self.statistics, True, False),
+            fn,
+            args,
+            kwargs,
+            fn_is_async,
+            False,
+        )
+
+    async def _call_with_iter(
+        self,
+        fn: t.Callable[..., t.Any],
+        args: tuple[t.Any, ...],
+        kwargs: dict[str, t.Any],
+        fn_is_async: bool,
+    ) -> t.Any:
+        # A subclass that overrides iter() is driven through it, as tenacity drives it.
+        self.begin()
+        retry_state = RetryCallState(self, fn, args, kwargs)
+        while True:
+            do = await self.iter(retry_state=retry_state)
+            if isinstance(do, DoAttempt):
+                try:
+                    result = await fn(*args, **kwargs) if fn_is_async else fn(*args, **kwargs)
+                except BaseException:
+                    retry_state.set_exception(sys.exc_info())
+                else:
+                    retry_state.set_result(result)
+            elif isinstance(do, DoSleep):
+                retry_state.prepare_for_next_attempt()
+                await self.sleep(do)  # type: ignore[misc]
+            else:
+                return do
+
+    @override
+    async def iter(self, retry_state: "RetryCallState") -> DoAttempt | DoSleep | t.Any:  # type: ignore[override]
+        """One decision for ``retry_state``: a ``DoAttempt``, a ``DoSleep``, or the final
+        value (a give-up raises)."""
+        if self._has_coroutine_callbacks():
+            # The engine can step a state it did not create only synchronously for now.
+            raise NotImplementedError(
+                "AsyncRetrying.iter() cannot await coroutine strategies or callbacks yet; "
+                "call the controller or iterate it with `async for` instead"
+            )
+        return super().iter(retry_state)
+
+    def _has_coroutine_callbacks(self) -> bool:
+        return any(
+            _utils.is_coroutine_callable(getattr(self, name))
+            for name in ("retry", "stop", "wait", "before", "after", "before_sleep")
+            if getattr(self, name) is not None
+        ) or bool(
+            self.retry_error_callback and _utils.is_coroutine_callable(self.retry_error_callback)
+        )
+
+    @override
+    def __iter__(self) -> t.Generator[AttemptManager, None, None]:
+        raise TypeError("AsyncRetrying object is not iterable")
+
+    def __aiter__(self) -> "_Attempts":
+        """A new attempt iterator with its own state: concurrent loops never share one."""
+        attempts: _Attempts = _LoopAttempts(self) if self.enabled else _SingleAttempt(self)
+        # tenacity's __aiter__ returns the controller itself, and some code then calls
+        # `r.__anext__()`: remember this thread's latest loop for it.
+        self._local.attempts = attempts
+        return attempts
+
+    async def __anext__(self) -> AttemptManager:
+        attempts = getattr(self._local, "attempts", None)
+        if attempts is None:
+            attempts = self.__aiter__()
+        return await attempts.__anext__()
+
+    @override
+    def wraps(self, f: t.Callable[P, R]) -> "_RetryDecorated[P, R]":
+        """Wraps ``f`` in an ``async def`` function that retries every call of it."""
+        statistics: dict[str, t.Any] = {}
+        fn_is_async = _utils.is_coroutine_callable(f)
+
+        if self._runs_natively():
+            engine = self._engine_or_new()
+            controller = self
+
+            async def async_wrapped(*args: t.Any, **kwargs: t.Any) -> t.Any:
+                if not controller.enabled:
+                    return await f(*args, **kwargs)  # type: ignore[misc]
+                return await _run(
+                    _Call(engine, controller, f, args, kwargs, statistics, True, False),
+                    f,
+                    args,
+                    kwargs,
+                    fn_is_async,
+                    False,
+                )
+
+        else:
+
+            async def async_wrapped(*args: t.Any, **kwargs: t.Any) -> t.Any:
+                return await self._call_wrapped_async(f, statistics, args, kwargs)
+
+        functools.update_wrapper(async_wrapped, f, assigned=_WRAPPER_ASSIGNMENTS)
+        wrapped: t.Any = async_wrapped
+        wrapped.retry = self
+        wrapped.retry_with = functools.partial(_retry_with, self, f)
+        wrapped.statistics = statistics
+        object.__setattr__(self, "_wrapper_statistics", statistics)
+        return t.cast("_RetryDecorated[P, R]", wrapped)
+
+    @override
+    def _runs_natively(self) -> bool:
+        # The engine stands in for tenacity's methods only when the class keeps them.
+        cls = type(self)
+        return (
+            cls.__call__ is AsyncRetrying.__call__
+            and cls.iter is AsyncRetrying.iter
+            and cls.copy is BaseRetrying.copy
+            and cls.begin is BaseRetrying.begin
+        )
+
+    async def _call_wrapped_async(
+        self,
+        f: t.Callable[..., t.Any],
+        statistics: dict[str, t.Any],
+        args: tuple[t.Any, ...],
+        kwargs: dict[str, t.Any],
+    ) -> t.Any:
+        # tenacity's own wrapper, for controllers whose class overrides its methods.
+        if not self.enabled:
+            return await f(*args, **kwargs)
+        copy = self.copy()
+        statistics.clear()
+        copy._local.statistics = statistics
+        self._local.statistics = statistics
+        return await copy(f, *args, **kwargs)
+
+
+class _Attempts:
+    """The iterator of one ``async for attempt in AsyncRetrying(...)`` loop."""
+
+    __slots__ = ()
+
+    def __aiter__(self) -> "_Attempts":
+        return self
+
+    async def __anext__(self) -> AttemptManager:
+        raise NotImplementedError
+
+
+class _LoopAttempts(_Attempts):
+    __slots__ = ("_call", "_retry_state")
+
+    def __init__(self, controller: AsyncRetrying) -> None:
+        call = _Call(
+            controller._engine_or_new(), controller, None, (), {}, controller.statistics, True, True
+        )
+        self._call: t.Any = call
+        self._retry_state = call.retry_state
+
+    @override
+    async def __anext__(self) -> AttemptManager:
+        if self._call is None:
+            raise StopAsyncIteration
+        try:
+            step = await _run(self._call, None, None, None, False, True)
+        except BaseException:
+            self._finish()
+            raise
+        if step is _AT_ATTEMPT:
+            return AttemptManager(retry_state=self._retry_state)
+        # The loop is over; like tenacity's, it drops the final value.
+        self._finish()
+        raise StopAsyncIteration
+
+    def _finish(self) -> None:
+        # The controller remembers its latest loop (for `r.__anext__()`) and the state points
+        # back at the controller: let go of the state so that no cycle outlives the loop.
+        self._call = None
+        self._retry_state = None
+
+
+class _SingleAttempt(_Attempts):
+    """A disabled controller's loop: one attempt, then its exception, if any, as itself."""
+
+    __slots__ = ("_retry_state", "_done")
+
+    def __init__(self, controller: AsyncRetrying) -> None:
+        self._retry_state = RetryCallState(controller, None, (), {})
+        self._done = False
+
+    @override
+    async def __anext__(self) -> AttemptManager:
+        if not self._done:
+            self._done = True
+            return AttemptManager(retry_state=self._retry_state)
+        retry_state, self._retry_state = self._retry_state, None
+        outcome = None if retry_state is None else retry_state.outcome
+        failure = outcome.exception() if outcome is not None and outcome.failed else None
+        del retry_state, outcome
+        if failure is None:
+            raise StopAsyncIteration
+        try:
+            raise failure
+        finally:
+            # The traceback keeps this frame: it must not keep the exception too.
+            del failure
+
+
+__all__ = [
+    "AsyncRetrying",
+    "WrappedFn",
+    "retry_all",
+    "retry_any",
+    "retry_if_exception",
+    "retry_if_result",
+]
