@@ -123,3 +123,24 @@ __all__ = [
     "wait_random",
     "wait_random_exponential",
 ]
+
+# `tornado` is a module global, as in tenacity: `@retry` reads it at every decoration, so
+# tests can set it to None. TornadoRetrying is imported on first use, because tornado.gen
+# pulls in asyncio, which costs more than all of pertinax.
+import typing as _typing
+
+try:
+    import tornado
+except ImportError:
+    tornado = None
+
+if _typing.TYPE_CHECKING:
+    from .tornadoweb import TornadoRetrying as TornadoRetrying
+elif tornado is not None:
+
+    def __getattr__(name: str) -> object:
+        if name == "TornadoRetrying":
+            from .tornadoweb import TornadoRetrying
+
+            return TornadoRetrying
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
