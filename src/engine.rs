@@ -38,6 +38,9 @@ pub struct Plan {
     pub enabled: bool,
     /// Some Python code will want a `RetryCallState`: make one for every call.
     pub needs_state: bool,
+    /// A first attempt that returns is the result: no `before` hook, no state to build, and
+    /// a retry predicate that never retries a returned value.
+    pub returns_first_success: bool,
 }
 
 impl Plan {
@@ -155,7 +158,9 @@ impl Stats {
         Ok(stats)
     }
 
-    /// tenacity's `begin()`: the four keys, in this order.
+    /// tenacity's `begin()`: the four keys, in this order. When the dict already holds them
+    /// (the usual case from the second call on), only the values that differ are written,
+    /// which for a run of first-try successes is `start_time` alone.
     pub fn begin(&self, py: Python<'_>, start_time: &Num) -> PyResult<()> {
         let Some(dict) = &self.dict else {
             return Ok(());
@@ -163,13 +168,42 @@ impl Stats {
         let dict = dict.bind(py);
         let zero = 0_i64.into_pyobject(py).unwrap_or_else(|e| match e {});
         let one = 1_i64.into_pyobject(py).unwrap_or_else(|e| match e {});
-        if !stats_keys_in_order(dict)? {
-            dict.clear();
+        let keys = [
+            interned::start_time(py),
+            interned::attempt_number(py),
+            interned::idle_for(py),
+            interned::delay_since_first_attempt(py),
+        ];
+        let wanted = [None, Some(&one), Some(&zero), Some(&zero)];
+        // Which values need writing, if the keys are exactly tenacity's four in order.
+        let mut stale = [true; 4];
+        let mut in_order = dict.len() == 4;
+        if in_order {
+            for (i, (key, value)) in dict.iter().enumerate() {
+                if !key.is(keys[i]) && !key.eq(keys[i])? {
+                    in_order = false;
+                    break;
+                }
+                // Small ints are shared objects in CPython, so identity is the cheap test;
+                // anything else (0.0, another int) is simply written again.
+                stale[i] = match wanted[i] {
+                    Some(w) => !value.is(w.as_any()),
+                    None => true,
+                };
+            }
         }
-        dict.set_item(interned::start_time(py), start_time.to_py(py))?;
-        dict.set_item(interned::attempt_number(py), one)?;
-        dict.set_item(interned::idle_for(py), &zero)?;
-        dict.set_item(interned::delay_since_first_attempt(py), &zero)?;
+        if !in_order {
+            dict.clear();
+            stale = [true; 4];
+        }
+        dict.set_item(keys[0], start_time.to_py(py))?;
+        for i in 1..4 {
+            if stale[i] {
+                if let Some(w) = wanted[i] {
+                    dict.set_item(keys[i], w)?;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -194,27 +228,6 @@ impl Stats {
         }
         Ok(())
     }
-}
-
-/// Whether the dict holds exactly tenacity's four keys in `begin()`'s order, so that a new call
-/// can overwrite their values in place instead of clearing the dict.
-fn stats_keys_in_order(dict: &Bound<'_, PyDict>) -> PyResult<bool> {
-    let py = dict.py();
-    if dict.len() != 4 {
-        return Ok(false);
-    }
-    let expected = [
-        interned::start_time(py),
-        interned::attempt_number(py),
-        interned::idle_for(py),
-        interned::delay_since_first_attempt(py),
-    ];
-    for (key, want) in dict.keys().iter().zip(expected) {
-        if !key.is(want) && !key.eq(want)? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
 }
 
 /// What an outcome leads to, before any strategy runs: the part of the decision that needs

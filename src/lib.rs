@@ -21,7 +21,7 @@ mod _pertinax {
     #[pymodule_export]
     use crate::py::strategies::{begin_statistics, evaluate_retry, evaluate_stop, evaluate_wait};
     #[pymodule_export]
-    use crate::py::wrapper::RetryingFunction;
+    use crate::py::wrapper::RetryingCall;
 
     use pyo3::prelude::*;
 

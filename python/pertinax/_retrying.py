@@ -61,7 +61,7 @@ def _is_no_wait(wait: object) -> bool:
 
 
 # Attributes the engine never reads: setting them does not invalidate the compiled plan.
-_PLAN_NEUTRAL = frozenset({"_local", "_engine", "_wrapper_statistics", "_name"})
+_PLAN_NEUTRAL = frozenset({"_local", "_engine", "_wrapper_call", "_name"})
 
 
 class BaseRetrying(ABC):
@@ -152,7 +152,7 @@ class BaseRetrying(ABC):
         return {
             k: v
             for k, v in self.__dict__.items()
-            if k not in ("_local", "_engine", "_wrapper_statistics")
+            if k not in ("_local", "_engine", "_wrapper_call")
         }
 
     def __setstate__(self, state: dict[str, t.Any]) -> None:
@@ -183,9 +183,13 @@ class BaseRetrying(ABC):
         try:
             return local.statistics  # type: ignore[no-any-return]
         except AttributeError:
-            stats = self.__dict__.get("_wrapper_statistics")
-            local.statistics = stats if stats is not None else {}
-            return local.statistics  # type: ignore[no-any-return]
+            pass
+        call = self.__dict__.get("_wrapper_call")
+        if call is not None and call.ran:
+            # The decorated function has run: its statistics are this controller's.
+            return call.statistics  # type: ignore[no-any-return]
+        local.statistics = {}
+        return local.statistics  # type: ignore[no-any-return]
 
     @property
     def iter_state(self) -> IterState:
@@ -201,15 +205,16 @@ class BaseRetrying(ABC):
     def wraps(self, f: t.Callable[P, R]) -> _RetryDecorated[P, R]:
         """Wraps ``f`` so that every call of it is retried under this controller."""
         statistics: dict[str, t.Any] = {}
-        wrapped = _pertinax.RetryingFunction(
+        call = _pertinax.RetryingCall(
             f, self, self._engine_or_new(), statistics, self._runs_natively()
         )
-        functools.update_wrapper(wrapped, f, assigned=_WRAPPER_ASSIGNMENTS)
-        wrapped.retry = self
-        wrapped.retry_with = functools.partial(_retry_with, self, f)
-        wrapped.statistics = statistics
-        object.__setattr__(self, "_wrapper_statistics", statistics)
-        return t.cast("_RetryDecorated[P, R]", wrapped)
+        wrapped_f = _sync_wrapper(call)
+        functools.update_wrapper(wrapped_f, f, assigned=_WRAPPER_ASSIGNMENTS)
+        wrapped_f.retry = self  # type: ignore[attr-defined]
+        wrapped_f.retry_with = functools.partial(_retry_with, self, f)  # type: ignore[attr-defined]
+        wrapped_f.statistics = statistics  # type: ignore[attr-defined]
+        object.__setattr__(self, "_wrapper_call", call)
+        return t.cast("_RetryDecorated[P, R]", wrapped_f)
 
     def _runs_natively(self) -> bool:
         # The Rust loop stands in for tenacity's methods only when the class keeps them.
@@ -327,6 +332,16 @@ class Retrying(BaseRetrying):
                 self.sleep(do)
             else:
                 return do
+
+
+def _sync_wrapper(call: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    # A real function (not the native callable itself): whatever inspects a decorated
+    # function (inspect.isfunction, Celery's task signatures, mock's autospec) sees what it
+    # sees with tenacity. Its body only hands the arguments to the Rust loop.
+    def wrapped_f(*args: t.Any, **kw: t.Any) -> t.Any:
+        return call(*args, **kw)
+
+    return wrapped_f
 
 
 def _retry_with(

@@ -30,19 +30,26 @@ pub fn run_sync<'py>(
     let start = crate::clock::monotonic(py)?;
     let stats = Stats::new(stats);
     stats.begin(py, &start)?;
-    let mut machine = Machine::new(Arc::clone(plan), stats);
     if plan.needs_state {
+        let mut machine = Machine::new(Arc::clone(plan), stats);
         let rs = call_state::for_call(py, controller, func, args, kwargs, start)?;
         let mut st = PyState { obj: rs };
-        drive(&mut machine, &mut st, func, args, kwargs)
-    } else {
-        let mut core = Core::new(start);
-        let mut st = NativeState {
-            py,
-            core: &mut core,
-        };
-        drive(&mut machine, &mut st, func, args, kwargs)
+        return drive(&mut machine, &mut st, func, args, kwargs);
     }
+    let mut core = Core::new(start);
+    if plan.returns_first_success {
+        // The first attempt, without the engine: a value returned here is the result.
+        match func.call(args, kwargs) {
+            Ok(v) => return Ok(v),
+            Err(e) => core.outcome = Outcome::Raised(e.into_value(py).into_any()),
+        }
+    }
+    let mut machine = Machine::new(Arc::clone(plan), stats);
+    let mut st = NativeState {
+        py,
+        core: &mut core,
+    };
+    drive(&mut machine, &mut st, func, args, kwargs)
 }
 
 fn drive<'py, S: StateMut<'py>>(

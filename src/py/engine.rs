@@ -77,7 +77,9 @@ impl Engine {
 }
 
 fn hook(obj: Bound<'_, PyAny>, is_async: bool) -> PyResult<Option<Callback>> {
-    if obj.is_none() {
+    // tenacity's defaults (`before_nothing`, `after_nothing`, ...) do nothing that anyone could
+    // observe: calling them would only cost a RetryCallState per call.
+    if obj.is_none() || interned::is_nothing_hook(&obj)? {
         return Ok(None);
     }
     let mut cb = Callback::new(obj.clone().unbind());
@@ -121,6 +123,7 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
         || after.is_some()
         || before_sleep.is_some()
         || retry_error_callback.is_some();
+    let returns_first_success = !needs_state && before.is_none() && !retry.may_retry_result();
     Ok(Plan {
         stop,
         wait,
@@ -135,5 +138,6 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
         retry_error_cls: get("retry_error_cls")?.unbind(),
         enabled: get("enabled")?.is_truthy()?,
         needs_state,
+        returns_first_success,
     })
 }

@@ -53,6 +53,18 @@ imported! {
     default_sleep => ("pertinax.nap", "sleep"),
     builtin_round => ("builtins", "round"),
     method_type => ("types", "MethodType"),
+    before_nothing => ("pertinax.before", "before_nothing"),
+    after_nothing => ("pertinax.after", "after_nothing"),
+    before_sleep_nothing => ("pertinax.before_sleep", "before_sleep_nothing"),
+}
+
+/// Whether `obj` is one of the do-nothing hooks (`before_nothing`, `after_nothing`,
+/// `before_sleep_nothing`).
+pub fn is_nothing_hook(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let py = obj.py();
+    Ok(obj.is(before_nothing(py)?)
+        || obj.is(after_nothing(py)?)
+        || obj.is(before_sleep_nothing(py)?))
 }
 
 /// `time.sleep` as it was when pertinax was first used: while it is still in place, a zero

@@ -1,9 +1,11 @@
-//! The callable that `@retry` returns for a synchronous function.
+//! The retry loop behind a function decorated with `@retry`.
 //!
-//! It behaves like the function it wraps: `functools.update_wrapper` fills its `__dict__`
-//! (`__name__`, `__qualname__`, `__doc__`, `__wrapped__`, ...), it binds as a method through
-//! `__get__`, and it pickles by reference like a module-level function. Calling it runs the
-//! whole retry loop in Rust.
+//! `BaseRetrying.wraps` returns a real Python function (so that `inspect`, Celery's task
+//! signatures, `mock.create_autospec`, pickling by reference and method binding all see what
+//! they see with tenacity) whose body hands its arguments to this callable, which runs the
+//! whole loop in Rust.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -11,27 +13,23 @@ use pyo3::{PyTraverseError, PyVisit};
 
 use crate::py::driver::run_sync;
 use crate::py::engine::Engine;
-use crate::py::interned;
 
-#[pyclass(
-    frozen,
-    dict,
-    weakref,
-    module = "pertinax._pertinax",
-    name = "RetryingFunction"
-)]
-pub struct RetryingFunction {
+#[pyclass(frozen, module = "pertinax._pertinax", name = "RetryingCall")]
+pub struct RetryingCall {
     func: Py<PyAny>,
     controller: Py<PyAny>,
     engine: Py<Engine>,
     statistics: Py<PyDict>,
-    /// The controller's class keeps `Retrying.__call__`: the loop can run in Rust. Otherwise
+    /// The controller's class keeps tenacity's methods: the loop can run in Rust. Otherwise
     /// every call goes through the controller's own methods, as tenacity's wrapper does.
     native: bool,
+    /// An enabled call has run: from then on `fn.retry.statistics` is `fn.statistics`, as
+    /// with tenacity, whose wrapper binds them together on each enabled call.
+    ran: AtomicBool,
 }
 
 #[pymethods]
-impl RetryingFunction {
+impl RetryingCall {
     #[new]
     fn py_new(
         func: Py<PyAny>,
@@ -40,12 +38,13 @@ impl RetryingFunction {
         statistics: Py<PyDict>,
         native: bool,
     ) -> Self {
-        RetryingFunction {
+        RetryingCall {
             func,
             controller,
             engine,
             statistics,
             native,
+            ran: AtomicBool::new(false),
         }
     }
 
@@ -59,6 +58,7 @@ impl RetryingFunction {
         let controller = self.controller.bind(py);
         let func = self.func.bind(py);
         if !self.native {
+            self.ran.store(true, Ordering::Relaxed);
             return controller.call_method1(
                 pyo3::intern!(py, "_call_wrapped"),
                 (func, self.statistics.bind(py), args, kwargs),
@@ -67,6 +67,9 @@ impl RetryingFunction {
         let plan = self.engine.get().plan(controller, false)?;
         if !plan.enabled {
             return func.call(args, kwargs);
+        }
+        if !self.ran.load(Ordering::Relaxed) {
+            self.ran.store(true, Ordering::Relaxed);
         }
         run_sync(
             py,
@@ -79,30 +82,14 @@ impl RetryingFunction {
         )
     }
 
-    /// Binds like a function: `obj.method` is a bound method of this callable.
-    fn __get__<'py>(
-        slf: &Bound<'py, Self>,
-        obj: Option<&Bound<'py, PyAny>>,
-        owner: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let _ = owner;
-        match obj {
-            Some(o) if !o.is_none() => interned::method_type(slf.py())?.call1((slf, o)),
-            _ => Ok(slf.clone().into_any()),
-        }
+    #[getter]
+    fn statistics(&self, py: Python<'_>) -> Py<PyDict> {
+        self.statistics.clone_ref(py)
     }
 
-    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
-        let name = slf
-            .getattr(pyo3::intern!(slf.py(), "__qualname__"))
-            .and_then(|n| n.str().map(|s| s.to_string()))
-            .unwrap_or_else(|_| "?".to_owned());
-        Ok(format!("<function {name} at {:#x}>", slf.as_ptr() as usize))
-    }
-
-    /// Pickles by reference, like the module-level function it stands for.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        slf.getattr(pyo3::intern!(slf.py(), "__qualname__"))
+    #[getter]
+    fn ran(&self) -> bool {
+        self.ran.load(Ordering::Relaxed)
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {

@@ -136,6 +136,22 @@ impl Retry {
         })
     }
 
+    /// Whether a returned value could ever be retried. When it cannot, a first attempt that
+    /// returns is the call's result, and the engine need not be consulted at all.
+    pub fn may_retry_result(&self) -> bool {
+        match self {
+            Retry::Never
+            | Retry::IfException(_)
+            | Retry::IfExceptionType(_)
+            | Retry::IfNotExceptionType(_)
+            | Retry::IfExceptionCauseType(_)
+            | Retry::IfExceptionMessage(_) => false,
+            Retry::Any(v) => v.iter().any(Retry::may_retry_result),
+            Retry::All(v) => v.iter().all(Retry::may_retry_result),
+            _ => true,
+        }
+    }
+
     pub fn needs_state(&self) -> bool {
         match self {
             Retry::Python(_) => true,
@@ -151,29 +167,36 @@ impl Retry {
         }
     }
 
-    /// Whether the default predicate is in use: retry any `Exception`, never a result.
+    /// Whether to retry.
     pub fn evaluate<'py>(&self, state: &dyn StateView<'py>) -> PyResult<bool> {
+        self.value(state)?.is_truthy()
+    }
+
+    /// What tenacity's `__call__` returns: a user predicate's own value where tenacity
+    /// passes it through, else a bool.
+    pub fn value<'py>(&self, state: &dyn StateView<'py>) -> PyResult<Bound<'py, PyAny>> {
         let py = state.py();
+        let b = |v: bool| Ok(pyo3::types::PyBool::new(py, v).to_owned().into_any());
         match self {
-            Retry::Never => Ok(false),
-            Retry::Always => Ok(true),
+            Retry::Never => b(false),
+            Retry::Always => b(true),
             Retry::Any(rs) => {
                 for r in rs {
                     if r.evaluate(state)? {
-                        return Ok(true);
+                        return b(true);
                     }
                 }
-                Ok(false)
+                b(false)
             }
             Retry::All(rs) => {
                 for r in rs {
                     if !r.evaluate(state)? {
-                        return Ok(false);
+                        return b(false);
                     }
                 }
-                Ok(true)
+                b(true)
             }
-            Retry::Python(cb) => cb.call(state)?.is_truthy(),
+            Retry::Python(cb) => cb.call(state),
             Retry::Invalid(msg) => Err(PyTypeError::new_err(msg.clone())),
             _ => {
                 let outcome = state.outcome()?;
@@ -182,7 +205,12 @@ impl Retry {
         }
     }
 
-    fn on_outcome(&self, py: Python<'_>, outcome: OutcomeRef<'_>) -> PyResult<bool> {
+    fn on_outcome<'py>(
+        &self,
+        py: Python<'py>,
+        outcome: OutcomeRef<'py>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let b = |v: bool| Ok(pyo3::types::PyBool::new(py, v).to_owned().into_any());
         let (exc, value) = match outcome {
             OutcomeRef::Missing => {
                 return Err(PyRuntimeError::new_err(
@@ -193,24 +221,26 @@ impl Retry {
             OutcomeRef::Returned(v) => (None, Some(v)),
         };
         match (self, exc, value) {
-            (Retry::IfException(p), Some(e), _) => p.bind(py).call1((e,))?.is_truthy(),
-            (Retry::IfExceptionType(t), Some(e), _) => isinstance(&e, t, "retry_if_exception_type"),
+            (Retry::IfException(p), Some(e), _) => p.bind(py).call1((e,)),
+            (Retry::IfExceptionType(t), Some(e), _) => {
+                b(isinstance(&e, t, "retry_if_exception_type")?)
+            }
             (Retry::IfNotExceptionType(t), Some(e), _) => {
-                Ok(!isinstance(&e, t, "retry_if_not_exception_type")?)
+                b(!isinstance(&e, t, "retry_if_not_exception_type")?)
             }
             (Retry::UnlessExceptionType(t), Some(e), _) => {
-                Ok(!isinstance(&e, t, "retry_unless_exception_type")?)
+                b(!isinstance(&e, t, "retry_unless_exception_type")?)
             }
-            (Retry::UnlessExceptionType(_), None, _) => Ok(true),
-            (Retry::UnlessException(p), Some(e), _) => p.bind(py).call1((e,))?.is_truthy(),
-            (Retry::UnlessException(_), None, _) => Ok(true),
-            (Retry::IfExceptionCauseType(t), Some(e), _) => cause_matches(&e, t),
-            (Retry::IfExceptionMessage(m), Some(e), _) => message_matches(&e, m),
-            (Retry::IfNotExceptionMessage(m), Some(e), _) => Ok(!message_matches(&e, m)?),
-            (Retry::IfNotExceptionMessage(_), None, _) => Ok(true),
-            (Retry::IfResult(p), None, Some(v)) => p.bind(py).call1((v,))?.is_truthy(),
-            (Retry::IfNotResult(p), None, Some(v)) => Ok(!p.bind(py).call1((v,))?.is_truthy()?),
-            _ => Ok(false),
+            (Retry::UnlessExceptionType(_), None, _) => b(true),
+            (Retry::UnlessException(p), Some(e), _) => p.bind(py).call1((e,)),
+            (Retry::UnlessException(_), None, _) => b(true),
+            (Retry::IfExceptionCauseType(t), Some(e), _) => b(cause_matches(&e, t)?),
+            (Retry::IfExceptionMessage(m), Some(e), _) => b(message_matches(&e, m)?),
+            (Retry::IfNotExceptionMessage(m), Some(e), _) => b(!message_matches(&e, m)?),
+            (Retry::IfNotExceptionMessage(_), None, _) => b(true),
+            (Retry::IfResult(p), None, Some(v)) => p.bind(py).call1((v,)),
+            (Retry::IfNotResult(p), None, Some(v)) => b(!p.bind(py).call1((v,))?.is_truthy()?),
+            _ => b(false),
         }
     }
 
