@@ -179,6 +179,7 @@ class Recorder:
         self.events: list[Any] = []
         self.sleeps = 0
         self.calls = 0
+        self.functions: list[Any] = []  # scripted functions made by hand-written cases
         self._origins: dict[int, str] = {}
         self._keep: list[Any] = []  # keeps labelled objects alive so ids are not reused
         self._states: list[Any] = []
@@ -467,9 +468,11 @@ def build_kwargs(lib: Any, sc: Scenario, rec: Recorder) -> dict[str, Any]:
     return kw
 
 
-def perform(lib: Any, rec: Recorder, step: tuple[Any, ...], k: int) -> Any:
-    """Act out one scripted outcome for attempt k: return a value or raise."""
+def perform(lib: Any, rec: Recorder, step: tuple[Any, ...], k: int, prefix: str = "") -> Any:
+    """Act out one scripted outcome for attempt k: return a value or raise. Raised objects are
+    labelled "{prefix}a{k}" so that where an exception comes from can be compared."""
     kind = step[0]
+    k = f"{prefix}{k}"  # type: ignore[assignment]
     if kind == "return":
         return step[1]
     if kind == "raise":
@@ -611,7 +614,10 @@ def run(lib: Any, sc: Scenario, form: str) -> list[Any]:
 
 
 class Mismatch(AssertionError):
-    pass
+    """The recordings differ; ref_event/cand_event are the first differing events."""
+
+    ref_event: Any = None
+    cand_event: Any = None
 
 
 def _fmt(x: Any) -> str:
@@ -643,7 +649,10 @@ def compare(ref: list[Any], cand: list[Any], what: str) -> None:
                                 msg.append(f"    field {j}.{key}: {x.get(key)!r} != {y.get(key)!r}")
                     else:
                         msg.append(f"    field {j}: {_fmt(x)} != {_fmt(y)}")
-    raise Mismatch("\n".join(msg))
+    err = Mismatch("\n".join(msg))
+    err.ref_event = ref[n] if n < len(ref) else None
+    err.cand_event = cand[n] if n < len(cand) else None
+    raise err
 
 
 def check(sc: Scenario, ref: Any, cand: Any, forms: tuple[str, ...] = FORMS) -> list[Any]:

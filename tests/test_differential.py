@@ -225,13 +225,17 @@ OK = ("return", "ok")
 def scripted(lib: Any, rec: Recorder, *script: tuple[Any, ...]) -> Any:
     """A function acting out `script` (its last step repeats), recording each call."""
 
-    def fn(*args: Any, **kwargs: Any) -> Any:
-        rec.calls += 1
-        k = rec.calls
-        rec.events.append(("call", k, rec.value(args), sorted(kwargs)))
-        return perform(lib, rec, script[min(k, len(script)) - 1], k)
+    serial = len(rec.functions)
+    rec.functions.append(script)
+    calls = []
 
-    rec.label(fn, "fn")
+    def fn(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        k = len(calls)
+        rec.events.append(("call", f"f{serial}", k, rec.value(args), sorted(kwargs)))
+        return perform(lib, rec, script[min(k, len(script)) - 1], k, prefix=f"f{serial}.")
+
+    rec.label(fn, f"f{serial}")
     return fn
 
 
@@ -420,11 +424,9 @@ def retry_with(lib: Any, rec: Recorder) -> Any:
         f.retry.stop.max_attempt_number,
         g.retry.stop.max_attempt_number,
     ]
-    rec.calls = 0
     out.append(outcome(rec, f))
     out.append(stats(rec, f.statistics))
     h = f.retry_with(enabled=False)
-    rec.calls = 0
     out.append(outcome(rec, h))
     out.append(stats(rec, h.statistics))
     # retry_error_callback carries over too
@@ -497,7 +499,6 @@ def statistics_during_and_after(lib: Any, rec: Recorder) -> Any:
     out.append(r.statistics == {})
     out.append(outcome(rec, lambda: r(scripted(lib, rec, E1, OK))))
     out.append(stats(rec, r.statistics))
-    rec.calls = 0
     out.append(iterate(lib, rec, r, scripted(lib, rec, E1, E1, E1)))
     out.append(stats(rec, r.statistics))
     # statistics are per thread for a controller
@@ -672,6 +673,7 @@ def strategy_attributes_changed_after_construction(lib: Any, rec: Recorder) -> A
     t = lib.retry_if_exception_type(ErrC)
     r = lib.Retrying(wait=w, stop=s, retry=t, sleep=rec.sleep)
     out.append(outcome(rec, lambda: r(scripted(lib, rec, E1))))  # ErrA not retried
+    # strategies are read at each call: a change after a first call takes effect
     w.wait_fixed = 2.0
     s.max_attempt_number = 3
     t.exception_types = (ErrA,)
@@ -695,6 +697,13 @@ def strategy_attributes_changed_after_construction(lib: Any, rec: Recorder) -> A
     f.retry.stop.max_attempt_number = 2
     out.append(outcome(rec, f))
     f.retry.stop = lib.stop_after_attempt(1)
+    out.append(outcome(rec, f))
+    # ... and so does a change to an attribute of fn.retry's strategies after a first call
+    f.retry.stop = lib.stop_after_attempt(2)
+    f.retry.wait = lib.wait_fixed(1)
+    out.append(outcome(rec, f))
+    f.retry.wait.wait_fixed = 4.0
+    f.retry.stop.max_attempt_number = 3
     out.append(outcome(rec, f))
     f.retry.wait = lib.wait_fixed(3)
     f.retry.stop = lib.stop_after_attempt(3)
@@ -735,7 +744,6 @@ def stamina_private_attribute(lib: Any, rec: Recorder) -> Any:
         iterate(lib, rec, r, scripted(lib, rec, E1, E2, ("raise", "ErrB", "abcdefgh", None), OK))
     ]
     out.append(stats(rec, r.statistics))
-    rec.calls = 0
     out.append(iterate(lib, rec, r, scripted(lib, rec, E1)))
     # stamina drives the context manager by hand
     for attempt in lib.Retrying(stop=lib.stop_after_attempt(2), sleep=rec.sleep, reraise=True):
@@ -761,9 +769,7 @@ def non_retryable_errors_keep_identity(lib: Any, rec: Recorder) -> Any:
     ):
         r = lib.Retrying(stop=lib.stop_after_attempt(5), sleep=rec.sleep, **kw)
         out.append(outcome(rec, lambda r=r, s=script: r(scripted(lib, rec, *s))))
-        rec.calls = 0
         out.append(iterate(lib, rec, r, scripted(lib, rec, *script)))
-        rec.calls = 0
     # a cyclic cause chain terminates
     a, b = ErrA("a"), ErrB("b")
     a.__cause__ = b
@@ -847,10 +853,8 @@ def reuse_of_a_controller(lib: Any, rec: Recorder) -> Any:
     r = lib.Retrying(stop=lib.stop_after_attempt(3), wait=lib.wait_exponential(), sleep=rec.sleep)
     out = []
     for script in ((E1, OK), (E1, E1, E1), (OK,)):
-        rec.calls = 0
         out.append(outcome(rec, lambda s=script: r(scripted(lib, rec, *s))))
         out.append(stats(rec, r.statistics))
-        rec.calls = 0
         out.append(iterate(lib, rec, r, scripted(lib, rec, *script)))
         out.append(stats(rec, r.statistics))
     c = r.copy(stop=lib.stop_after_attempt(2))
@@ -903,7 +907,7 @@ def iterator_details(lib: Any, rec: Recorder) -> Any:
 
 @case
 def wait_exponential_numbers(lib: Any, rec: Recorder) -> Any:
-    class NoPow:
+    class NoPow(float):  # proves the early cap skips the power
         def __pow__(self, other: Any) -> Any:
             raise AssertionError("power computed")
 
@@ -944,8 +948,7 @@ def wait_exponential_numbers(lib: Any, rec: Recorder) -> Any:
             rs.attempt_number = n
             vals.append(outcome(rec, lambda w=w, rs=rs: w(rs)))
         out.append(([(c.category.__name__, str(c.message)) for c in caught], vals))
-    w = lib.wait_exponential(max=40)
-    w.exp_base = NoPow()
+    w = lib.wait_exponential(max=40, exp_base=NoPow(2))
     rs = lib.RetryCallState(None, None, (), {})
     rs.attempt_number = 50
     out.append(outcome(rec, lambda: w(rs)))
