@@ -14,7 +14,7 @@ use pyo3::sync::PyOnceLock;
 use crate::num::Num;
 use crate::py::interned;
 
-fn original_monotonic(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+pub fn original_monotonic(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     static CELL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     CELL.import(py, "time", "monotonic")
 }

@@ -40,6 +40,10 @@ mod _pertinax {
         m.add("SLEEP", crate::py::driver::SLEEP)?;
         m.add("RETURN", crate::py::driver::RETURN)?;
         m.add("AWAIT", crate::py::driver::AWAIT)?;
+        // Remember the real `time.sleep` and `time.monotonic` now, before any test patches
+        // them: pertinax takes shortcuts only while they are still in place.
+        crate::py::interned::original_time_sleep(m.py())?;
+        crate::clock::original_monotonic(m.py())?;
         Ok(())
     }
 }

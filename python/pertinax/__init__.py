@@ -7,6 +7,7 @@ from __future__ import annotations
 # module, exactly as in tenacity.
 from . import _utils, after, before, before_sleep, nap, stop, wait  # noqa: F401
 from . import retry as _retry_module  # noqa: F401
+from ._compat import install_as_tenacity as install_as_tenacity
 from ._outcome import (
     NO_RESULT,
     AttemptManager,
@@ -14,15 +15,17 @@ from ._outcome import (
     DoAttempt,
     DoSleep,
     Future,
-    IterState,
     RetryAction,
     RetryError,
     TryAgain,
 )
+from ._outcome import (
+    IterState as IterState,
+)
 from ._pertinax import RetryCallState
 from ._retrying import BaseRetrying, Retrying, WrappedFn, retry
-from .asyncio import AsyncRetrying
 from .after import after_log, after_nothing
+from .asyncio import AsyncRetrying
 from .before import before_log, before_nothing
 from .before_sleep import before_sleep_log, before_sleep_nothing
 from .nap import sleep, sleep_using_event
@@ -64,7 +67,6 @@ from .wait import (
     wait_random_exponential,
 )
 from .wait import wait_random_exponential as wait_full_jitter
-from ._compat import install_as_tenacity
 
 __all__ = [
     "NO_RESULT",
