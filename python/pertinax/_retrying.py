@@ -266,12 +266,13 @@ class BaseRetrying(ABC):
         call = _pertinax.Call(
             self._engine_or_new(), self, None, (), {}, self.statistics, False, True
         )
-        retry_state = call.retry_state
+        # observable=True: the call always has a RetryCallState for `attempt.retry_state`.
+        observed = t.cast(RetryCallState, call.retry_state)
         attempt, sleep = _pertinax.ATTEMPT, _pertinax.SLEEP
         while True:
             kind, value = call.advance()
             if kind == attempt:
-                yield AttemptManager(retry_state=retry_state)
+                yield AttemptManager(retry_state=observed)
             elif kind == sleep:
                 call.prepare()
                 call.sleep(value)
