@@ -1,0 +1,117 @@
+"""The benchmark's guards: every contestant passes them, and a broken one cannot.
+
+The benchmark itself is not a timed test; CI runs ``benchmarks/bench.py --quick`` to prove it
+still runs. These tests only pin the guards that keep a broken library from looking fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "benchmarks"))
+
+# E402: the benchmark's modules are not a package; they import once the path above is set.
+import scenarios  # noqa: E402
+from scenarios import Contestant, GuardError, Scenario  # noqa: E402
+
+
+@pytest.fixture
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+def _cases() -> list[tuple[Scenario, Contestant]]:
+    return [(s, c) for s in scenarios.all_scenarios() for c in s.contestants]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "contestant"), _cases(), ids=[f"{s.key}-{c.name}" for s, c in _cases()]
+)
+def test_every_contestant_passes_its_guard(
+    scenario: Scenario, contestant: Contestant, loop: asyncio.AbstractEventLoop
+) -> None:
+    scenarios.guard(scenario, contestant, loop)
+
+
+def _once(fn: Callable[..., Any], _counter: object) -> dict[str, Any]:
+    # Gives up after the first failure: the attempt count of scenario b gives it away.
+    @functools.wraps(fn)
+    def f(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ValueError as e:
+            return e.args[0]
+
+    return {"f": f}
+
+
+def _sleepless(fn: Callable[..., Any], _counter: object) -> dict[str, Any]:
+    # Retries, but never calls the (patched) time.sleep.
+    @functools.wraps(fn)
+    def f(*args: Any, **kwargs: Any) -> Any:
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except ValueError:
+                pass
+
+    return {"f": f}
+
+
+def _cached(fn: Callable[..., Any], _counter: object) -> dict[str, Any]:
+    # Calls the function once and replays its result.
+    cache: dict[Any, Any] = {}
+
+    def f(x: Any) -> Any:
+        if x not in cache:
+            cache[x] = fn(x)
+        return cache[x]
+
+    return {"f": f}
+
+
+@pytest.mark.parametrize(
+    ("make", "build"),
+    [
+        (scenarios.scenario_b, _once),
+        (scenarios.scenario_b, _sleepless),
+        (scenarios.scenario_a, _cached),
+    ],
+    ids=["no-retry", "no-sleep", "cached"],
+)
+def test_a_broken_contestant_fails_its_guard(
+    make: Callable[[], Scenario], build: scenarios.Build, loop: asyncio.AbstractEventLoop
+) -> None:
+    scenario = make()
+    broken = Contestant("broken", "f(1)", build, sleeps=scenario.contestants[-1].sleeps)
+    with pytest.raises(GuardError):
+        scenarios.guard(scenario, broken, loop)
+
+
+def test_the_timed_flaky_target_is_checked_after_the_rounds(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    scenario = scenarios.scenario_b()
+    with scenarios.patched_sleep(scenarios.no_sleep):
+        t = scenarios.timed(scenario, scenario.contestants[-1], loop)
+        t.measure(3)
+        t.check()
+        t.calls += 1  # a call whose attempts never happened
+        with pytest.raises(GuardError):
+            t.check()
+
+
+def test_runner_runs_the_statement_unrolled(loop: asyncio.AbstractEventLoop) -> None:
+    seen: list[int] = []
+    run = scenarios.compile_runner("f(1)", {"f": seen.append}, False, None)
+    assert run(3) >= 0
+    assert len(seen) == 3 * scenarios.UNROLL
