@@ -331,6 +331,25 @@ def spread_table(scenarios: list[Scenario], samples: dict[str, dict[str, list[fl
     return "\n".join(lines)
 
 
+def ratio_spread_table(samples: dict[str, dict[str, list[float]]]) -> str:
+    """Each target's ratio taken within each round: a check that the ratio of the medians is
+    not an artefact of drift between rounds."""
+    lines = [
+        "| scenario | ratio | median of per-round ratios | p25 – p75 |",
+        "|---|---|---|---|",
+    ]
+    for tg in TARGETS:
+        row = samples[tg.scenario]
+        pairs = zip(row[tg.numerator], row[tg.denominator], strict=True)
+        ratios = [n / d for n, d in pairs]
+        q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+        lines.append(
+            f"| {tg.scenario} | {tg.numerator} / {tg.denominator} "
+            f"| {fmt_ratio(statistics.median(ratios))} | {fmt_ratio(q[0])} – {fmt_ratio(q[2])} |"
+        )
+    return "\n".join(lines)
+
+
 def report(
     info: dict[str, Any],
     scenarios: list[Scenario],
@@ -363,9 +382,11 @@ def report(
         "it too). tenacity's memory growth runs a tenth of the calls. The hand-loop column "
         "of the last rows is a control.",
         "",
-        "<details><summary>spread of the timed samples</summary>",
+        "<details><summary>spread of the timed samples and of the per-round ratios</summary>",
         "",
         spread_table(scenarios, samples),
+        "",
+        ratio_spread_table(samples),
         "",
         "</details>",
     ]
