@@ -31,12 +31,12 @@ pub fn evaluate_wait<'py>(
 }
 
 #[pyfunction]
-pub fn evaluate_retry(
-    strategy: &Bound<'_, PyAny>,
-    retry_state: &Bound<'_, PyAny>,
-) -> PyResult<bool> {
+pub fn evaluate_retry<'py>(
+    strategy: &Bound<'py, PyAny>,
+    retry_state: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
     let retry = Retry::compile_native(strategy)?;
-    with_view(retry_state, |view| retry.evaluate(view))
+    with_view(retry_state, |view| retry.value(view))
 }
 
 /// tenacity's `begin()` on a statistics dict.
