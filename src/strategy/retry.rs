@@ -213,9 +213,13 @@ impl Retry {
         let b = |v: bool| Ok(pyo3::types::PyBool::new(py, v).to_owned().into_any());
         let (exc, value) = match outcome {
             OutcomeRef::Missing => {
-                return Err(PyRuntimeError::new_err(
-                    "__call__() called before outcome was set",
-                ))
+                // tenacity's own wording, which differs for this one class.
+                let msg = if matches!(self, Retry::IfExceptionCauseType(_)) {
+                    "__call__ called before outcome was set"
+                } else {
+                    "__call__() called before outcome was set"
+                };
+                return Err(PyRuntimeError::new_err(msg));
             }
             OutcomeRef::Raised(e) => (Some(e), None),
             OutcomeRef::Returned(v) => (None, Some(v)),
