@@ -31,7 +31,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-FORMS = ("decorator", "call", "iterator")
+FORMS = ("decorator", "call", "iterator")  # the async forms: tests/test_async_differential.py
 MAX_SLEEPS = 8  # the recording sleep raises Runaway on the 9th call: bounds stop_never
 
 # --------------------------------------------------------------------------------------------
@@ -375,6 +375,7 @@ class Scenario:
     enabled: bool | None = None
     raise_in: tuple[str, int] | None = None  # (callback name, attempt or sleep number)
     seed: int = 0
+    calls: int = 1  # invocations of the same controller / decorated function
 
     def source(self) -> str:
         """The Retrying(...) arguments as code (for messages and bug reports)."""
@@ -399,7 +400,7 @@ class Scenario:
             parts.append(f"enabled={self.enabled}")
         return (
             f"Retrying({', '.join(parts)})  script={list(self.script)}"
-            f"  raise_in={self.raise_in}  seed={self.seed}"
+            f"  raise_in={self.raise_in}  seed={self.seed}  calls={self.calls}"
         )
 
 
@@ -472,30 +473,30 @@ def perform(lib: Any, rec: Recorder, step: tuple[Any, ...], k: int, prefix: str 
     """Act out one scripted outcome for attempt k: return a value or raise. Raised objects are
     labelled "{prefix}a{k}" so that where an exception comes from can be compared."""
     kind = step[0]
-    k = f"{prefix}{k}"  # type: ignore[assignment]
+    tag = f"{prefix}a{k}"
     if kind == "return":
         return step[1]
     if kind == "raise":
         _, cls, msg, cause = step
         e = EXCEPTIONS[cls](msg)
-        rec.label(e, f"a{k}")
+        rec.label(e, tag)
         if cause is None:
             raise e
         c = EXCEPTIONS[cause[0]](cause[1])
-        rec.label(c, f"a{k}.cause")
+        rec.label(c, f"{tag}.cause")
         raise e from c
     if kind == "halt":
         e = Halt(step[1])
-        rec.label(e, f"a{k}")
+        rec.label(e, tag)
         raise e
     if kind == "tryagain":
         _, how, cls, msg = step
         t = lib.TryAgain(msg) if msg else lib.TryAgain()
-        rec.label(t, f"a{k}")
+        rec.label(t, tag)
         if how is None:
             raise t
         u = EXCEPTIONS[cls](msg)
-        rec.label(u, f"a{k}.underlying")
+        rec.label(u, f"{tag}.underlying")
         if how == "cause":
             raise t from u
         try:
@@ -510,11 +511,15 @@ KWARGS = {"three": 3.0}
 
 
 def run(lib: Any, sc: Scenario, form: str) -> list[Any]:
-    """Run the scenario under lib in the given form; return the full recording."""
+    """Run the scenario under lib in the given form; return the full recording.
+
+    The controller (or the decorated function) is built once and invoked sc.calls times; each
+    invocation restarts the script."""
     rec = Recorder(lib, sc)
     ev = rec.events
     random.seed(sc.seed)
     holder: dict[str, Any] = {}
+    invocation = [0]
 
     def fn(*args: Any, **kwargs: Any) -> Any:
         rec.calls += 1
@@ -525,7 +530,8 @@ def run(lib: Any, sc: Scenario, form: str) -> list[Any]:
             w = holder["wrapped"]
             extra = (w.retry.statistics is w.statistics, w.statistics is holder["stats0"])
         ev.append(("call", k, rec.value(args), sorted(kwargs.items()), rec.stats(live), extra))
-        return perform(lib, rec, sc.script[min(k, len(sc.script)) - 1], k)
+        step = sc.script[min(k, len(sc.script)) - 1]
+        return perform(lib, rec, step, k, prefix=f"c{invocation[0]}." if invocation[0] > 1 else "")
 
     rec.label(fn, "fn")
     try:
@@ -536,72 +542,79 @@ def run(lib: Any, sc: Scenario, form: str) -> list[Any]:
         ev.append(("build_error", rec.exc(e)))
         return ev
 
-    final: Any
     try:
         if form == "decorator":
-            wrapped = lib.retry(**kw)(fn)
-            holder["wrapped"] = wrapped
-            holder["stats0"] = wrapped.statistics
-            rec.stats_source = lambda: wrapped.statistics
+            target = lib.retry(**kw)(fn)
+            holder["wrapped"] = target
+            holder["stats0"] = target.statistics
+            rec.stats_source = lambda: target.statistics
             ev.append(
                 (
                     "wrapper",
-                    type(wrapped).__name__,
-                    wrapped.__wrapped__ is fn,
-                    wrapped.__name__,
-                    wrapped.statistics == {},
-                    type(wrapped.retry).__name__,
+                    type(target).__name__,
+                    target.__wrapped__ is fn,
+                    target.__name__,
+                    target.statistics == {},
+                    type(target.retry).__name__,
                 )
             )
-            result = wrapped(*ARGS, **KWARGS)
-            final = ("returned", rec.value(result))
-        elif form == "call":
-            r = lib.Retrying(**kw)
-            rec.stats_source = lambda: r.statistics
-            ev.append(("controller", type(r).__name__, r.statistics == {}, str(r)))
-            result = r(fn, *ARGS, **KWARGS)
-            final = ("returned", rec.value(result))
         else:
-            r = lib.Retrying(**kw)
-            rec.stats_source = lambda: r.statistics
-            ev.append(("controller", type(r).__name__, r.statistics == {}, str(r)))
-            first = None
-            for attempt in r:
-                rs = attempt.retry_state
-                if first is None:
-                    first = rs
-                ev.append(
-                    (
-                        "yield",
-                        type(attempt).__name__,
-                        rs.attempt_number,
-                        rs is first,
-                        rs.outcome is None,
-                    )
-                )
-                ok = False
-                value = None
-                with attempt as entered:
-                    ev.append(("entered", entered))
-                    value = fn()
-                    ok = True
-                if ok:
-                    rs.set_result(value)
-            final = ("iteration_ended",)
-    except BaseException as e:  # noqa: BLE001 - everything is recorded and compared
+            target = lib.Retrying(**kw)
+            rec.stats_source = lambda: target.statistics
+            ev.append(("controller", type(target).__name__, target.statistics == {}, str(target)))
+    except BaseException as e:  # noqa: BLE001
         if isinstance(e, (KeyboardInterrupt, SystemExit, GeneratorExit)):
             raise
-        final = ("raised", rec.exc(e))
-    ev.append(("final", final))
-    ev.append(("statistics", rec.stats(rec.stats_source() if rec.stats_source else None)))
-    if form == "decorator":
-        w = holder.get("wrapped")
-        if w is not None:
+        ev.append(("construction_error", rec.exc(e)))
+        return ev
+
+    def iterate() -> Any:
+        first = None
+        for attempt in target:
+            rs = attempt.retry_state
+            if first is None:
+                first = rs
+            ev.append(
+                (
+                    "yield",
+                    type(attempt).__name__,
+                    rs.attempt_number,
+                    rs is first,
+                    rs.outcome is None,
+                )
+            )
+            ok, value = False, None
+            with attempt as entered:
+                ev.append(("entered", entered))
+                value = fn()
+                ok = True
+            if ok:
+                rs.set_result(value)  # in iterator mode the final value is discarded
+        return ("iteration_ended",)
+
+    for i in range(1, sc.calls + 1):
+        invocation[0] = i
+        rec.calls = 0
+        rec.sleeps = 0
+        try:
+            if form == "decorator":
+                final = ("returned", rec.value(target(*ARGS, **KWARGS)))
+            elif form == "call":
+                final = ("returned", rec.value(target(fn, *ARGS, **KWARGS)))
+            else:
+                final = iterate()
+        except BaseException as e:  # noqa: BLE001 - everything is recorded and compared
+            if isinstance(e, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+                raise
+            final = ("raised", rec.exc(e))
+        ev.append(("final", final))
+        ev.append(("statistics", rec.stats(rec.stats_source())))
+        if form == "decorator":
             ev.append(
                 (
                     "decorator_after",
-                    w.statistics is holder["stats0"],
-                    w.retry.statistics is w.statistics,
+                    target.statistics is holder["stats0"],
+                    target.retry.statistics is target.statistics,
                 )
             )
     ev.append(("random_after", random.random()))  # the same number of draws were made
@@ -962,4 +975,5 @@ def scenarios(draw: Any) -> Scenario:
         enabled=draw(st.sampled_from([None, None, None, None, None, None, True, False])),
         raise_in=raise_in,
         seed=draw(st.integers(0, 1000)),
+        calls=draw(st.sampled_from([1, 1, 1, 2])),
     )
