@@ -368,7 +368,8 @@ def report(
     lines = [
         f"- python: {info['python']} on {info['platform']}",
         f"- CPU: {info['cpu']}; {info['cpu_count']} CPUs ({info['cpus_usable']} usable); "
-        f"load average at start {', '.join(map(str, info['load_average']))}",
+        f"load average {', '.join(map(str, info['load_average']))} at start, "
+        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())} at end",
         f"- pertinax {info['pertinax']} (build_profile: {info['pertinax_build_profile']}); "
         f"tenacity {info['tenacity']}",
         f"- mode: {info['mode']}, {info['rounds']} rounds of about {info['sample_ms']:g} ms "
