@@ -143,7 +143,7 @@ def run_rounds(
         key: {t.contestant.name: [] for t in ts} for key, ts in contestants.items()
     }
     keys = list(contestants)
-    for r in range(mode.rounds):
+    for r in range(mode.rounds if keys else 0):
         if r % 10 == 0:
             log(f"  round {r + 1}/{mode.rounds}")
         for key in keys[r % len(keys) :] + keys[: r % len(keys)]:
@@ -168,7 +168,7 @@ def build_warnings(info: dict[str, Any], f: dict[str, Any], so_mtime: float) -> 
         warnings.append(f"pertinax is a {profile} build; the targets are for a release build")
     if _extension_mtime() != so_mtime:
         warnings.append("pertinax's extension was rebuilt during the run")
-    if f["build_profiles"] != [profile]:
+    if f and f["build_profiles"] != [profile]:
         warnings.append(f"the import-time children loaded builds {f['build_profiles']}")
     return warnings
 
@@ -339,6 +339,8 @@ def ratio_spread_table(samples: dict[str, dict[str, list[float]]]) -> str:
         "|---|---|---|---|",
     ]
     for tg in TARGETS:
+        if tg.scenario not in samples:
+            continue
         row = samples[tg.scenario]
         pairs = zip(row[tg.numerator], row[tg.denominator], strict=True)
         ratios = [n / d for n, d in pairs]
@@ -359,12 +361,11 @@ def report(
 ) -> tuple[str, list[dict[str, Any]]]:
     medians = {k: {n: statistics.median(v) for n, v in c.items()} for k, c in samples.items()}
     rows, results = timing_rows(scenarios, medians)
-    more, res = import_rows(f)
-    rows += more
-    results += res
-    more, res = memory_rows(g)
-    rows += more
-    results += res
+    for part, make_rows in ((f, import_rows), (g, memory_rows)):
+        if part:
+            more, res = make_rows(part)
+            rows += more
+            results += res
     lines = [
         f"- python: {info['python']} on {info['platform']}",
         f"- CPU: {info['cpu']}; {info['cpu_count']} CPUs ({info['cpus_usable']} usable); "
@@ -373,7 +374,7 @@ def report(
         f"- pertinax {info['pertinax']} (build_profile: {info['pertinax_build_profile']}); "
         f"tenacity {info['tenacity']}",
         f"- mode: {info['mode']}, {info['rounds']} rounds of about {info['sample_ms']:g} ms "
-        f"per contestant; {f['rounds']} import rounds; {info['date']}",
+        f"per contestant; {f.get('rounds', 0)} import rounds; {info['date']}",
         "",
         table(rows),
         "",
@@ -391,7 +392,7 @@ def report(
         "",
         "</details>",
     ]
-    tops = [f"{k}: {line}" for k, v in g["growth"].items() for line in v["tracemalloc_top"]]
+    tops = [f"{k}: {t}" for k, v in g.get("growth", {}).items() for t in v["tracemalloc_top"]]
     if tops:
         lines += ["", "Largest tracemalloc growth:", *(f"- {t}" for t in tops)]
     return "\n".join(lines), results
@@ -403,6 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
     parser.add_argument("--rounds", type=int, help="override the number of rounds")
     parser.add_argument("--sample-ms", type=float, help="override the time per sample")
+    parser.add_argument(
+        "--only", metavar="KEYS", help="comma-separated scenarios to run, e.g. a,b,f (default: all)"
+    )
     args = parser.parse_args(argv)
     mode = QUICK if args.quick else FULL
     mode = Mode(
@@ -415,7 +419,8 @@ def main(argv: list[str] | None = None) -> int:
         log("WARNING: the GC is off")
 
     so_mtime = _extension_mtime()
-    scenarios = all_scenarios()
+    only = set(args.only.split(",")) if args.only else None
+    scenarios = [s for s in all_scenarios() if only is None or s.key.split()[0] in only]
     loop = asyncio.new_event_loop()
     try:
         with patched_sleep(no_sleep):
@@ -426,10 +431,14 @@ def main(argv: list[str] | None = None) -> int:
             log("timed rounds (a to e)")
             samples = run_rounds(scenarios, mode, loop)
             log("import time (f)")
-            f = import_time.measure(mode.import_rounds)
+            f = import_time.measure(mode.import_rounds) if only is None or "f" in only else {}
             log("memory (g)")
-            g = memory.measure(
-                mode.first_try_calls, mode.failing_calls, mode.cycle_calls, mode.tenacity_share
+            g = (
+                memory.measure(
+                    mode.first_try_calls, mode.failing_calls, mode.cycle_calls, mode.tenacity_share
+                )
+                if only is None or "g" in only
+                else {}
             )
     except GuardError as e:
         log(f"GUARD FAILED: {e}")
