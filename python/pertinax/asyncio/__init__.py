@@ -265,7 +265,7 @@ class AsyncRetrying(BaseRetrying):
         wrapped.retry = self
         wrapped.retry_with = functools.partial(_retry_with, self, f)
         wrapped.statistics = statistics
-        object.__setattr__(self, "_wrapper_statistics", statistics)
+        object.__setattr__(self, "_wrapper_call", _WrapperStatistics(statistics))
         return t.cast("_RetryDecorated[P, R]", wrapped)
 
     @override
@@ -294,6 +294,21 @@ class AsyncRetrying(BaseRetrying):
         copy._local.statistics = statistics
         self._local.statistics = statistics
         return await copy(f, *args, **kwargs)
+
+
+class _WrapperStatistics:
+    """What ``BaseRetrying.statistics`` reads about the controller's latest wrapper: once the
+    wrapper has run, ``fn.retry.statistics`` is ``fn.statistics``, as with tenacity."""
+
+    __slots__ = ("statistics",)
+
+    def __init__(self, statistics: dict[str, t.Any]) -> None:
+        self.statistics = statistics
+
+    @property
+    def ran(self) -> bool:
+        # Every enabled call starts by filling the dict; a disabled one never touches it.
+        return bool(self.statistics)
 
 
 class _Attempts:
