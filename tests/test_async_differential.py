@@ -1,0 +1,562 @@
+"""Differential tests for the async forms: every scenario runs under tenacity 9.2.1's
+``AsyncRetrying`` and under the candidate's, and every observable event must match.
+
+The scenarios, the recorder and the comparison are those of ``tests/differential.py``; this
+file only adds the async ways to run a scenario:
+
+* forms: ``@retry`` on an ``async def`` (decorator), ``await AsyncRetrying(...)(fn)`` (call)
+  and ``async for attempt in AsyncRetrying(...)`` (iterator);
+* flavours: the recorder's callbacks and strategies as they are (sync), or each one behind a
+  coroutine function (async), so that every slot the engine can hand back to be awaited is
+  exercised: retry, stop, wait, before, after, before_sleep and retry_error_callback. The
+  sleep is always a coroutine function.
+
+One deliberate difference is normalised away: when a callback or strategy raises after a
+failed attempt, pertinax sets the attempt's exception as the error's ``__context__`` (tenacity
+leaves it ``None``); see ``_without_callback_context``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import random
+import warnings
+from typing import Any
+from unittest import mock
+
+import pytest
+import tenacity
+import tenacity.asyncio
+from differential import (
+    ARGS,
+    KWARGS,
+    ErrA,
+    ErrC,
+    HarnessError,
+    Recorder,
+    Scenario,
+    build_kwargs,
+    compare,
+    load_candidate,
+    perform,
+    scenarios,
+)
+from hypothesis import HealthCheck, given, settings
+
+REFERENCE = tenacity
+CANDIDATE, CANDIDATE_ERROR = load_candidate()
+needs_candidate = pytest.mark.skipif(CANDIDATE is None, reason=str(CANDIDATE_ERROR))
+
+FORMS = ("decorator", "call", "iterator")
+RUN_TIMEOUT = 5.0  # seconds for one scenario in one form; a run takes milliseconds
+FLAVOURS = ("sync", "async")
+
+
+def _settings(n: int) -> settings:
+    return settings(
+        max_examples=n,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        print_blob=False,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Running one scenario in one async form
+# --------------------------------------------------------------------------------------------
+
+
+def _as_coroutine_function(fn: Any) -> Any:
+    async def shim(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    return shim
+
+
+def _async_kwargs(lib: Any, sc: Scenario, rec: Recorder, flavour: str) -> dict[str, Any]:
+    kw = build_kwargs(lib, sc, rec)
+    kw["sleep"] = _as_coroutine_function(rec.sleep)
+    if flavour == "async":
+        for name in ("before", "after", "before_sleep", "retry_error_callback"):
+            # Only the recorder's own callbacks: a falsy callback object must stay falsy.
+            if getattr(kw.get(name), "__self__", None) is rec:
+                kw[name] = _as_coroutine_function(kw[name])
+        for name in ("stop", "wait", "retry"):
+            if name in kw and callable(kw[name]):
+                kw[name] = _as_coroutine_function(kw[name])
+    return kw
+
+
+async def _run_async(lib: Any, sc: Scenario, form: str, flavour: str) -> list[Any]:
+    rec = Recorder(lib, sc)
+    ev = rec.events
+    random.seed(sc.seed)
+    holder: dict[str, Any] = {}
+
+    async def fn(*args: Any, **kwargs: Any) -> Any:
+        rec.calls += 1
+        k = rec.calls
+        live = rec.stats_source() if rec.stats_source else None
+        extra = None
+        if form == "decorator":
+            w = holder["wrapped"]
+            extra = (w.retry.statistics is w.statistics, w.statistics is holder["stats0"])
+        ev.append(("call", k, rec.value(args), sorted(kwargs.items()), rec.stats(live), extra))
+        await asyncio.sleep(0)
+        return perform(lib, rec, sc.script[min(k, len(sc.script)) - 1], k)
+
+    rec.label(fn, "fn")
+    try:
+        kw = _async_kwargs(lib, sc, rec, flavour)
+    except HarnessError:
+        raise
+    except BaseException as e:  # noqa: BLE001 - a construction error is an observation
+        ev.append(("build_error", rec.exc(e)))
+        return ev
+
+    final: Any
+    try:
+        if form == "decorator":
+            wrapped = lib.retry(**kw)(fn)
+            holder["wrapped"] = wrapped
+            holder["stats0"] = wrapped.statistics
+            rec.stats_source = lambda: wrapped.statistics
+            ev.append(
+                (
+                    "wrapper",
+                    type(wrapped).__name__,
+                    inspect.iscoroutinefunction(wrapped),
+                    wrapped.__wrapped__ is fn,
+                    wrapped.__name__,
+                    wrapped.statistics == {},
+                    type(wrapped.retry).__name__,
+                )
+            )
+            result = await wrapped(*ARGS, **KWARGS)
+            final = ("returned", rec.value(result))
+        elif form == "call":
+            r = lib.AsyncRetrying(**kw)
+            rec.stats_source = lambda: r.statistics
+            ev.append(("controller", type(r).__name__, r.statistics == {}, str(r)))
+            result = await r(fn, *ARGS, **KWARGS)
+            final = ("returned", rec.value(result))
+        else:
+            r = lib.AsyncRetrying(**kw)
+            rec.stats_source = lambda: r.statistics
+            ev.append(("controller", type(r).__name__, r.statistics == {}, str(r)))
+            first = None
+            async for attempt in r:
+                rs = attempt.retry_state
+                if first is None:
+                    first = rs
+                ev.append(
+                    (
+                        "yield",
+                        type(attempt).__name__,
+                        rs.attempt_number,
+                        rs is first,
+                        rs.outcome is None,
+                    )
+                )
+                ok = False
+                value = None
+                async with attempt as entered:
+                    ev.append(("entered", entered))
+                    value = await fn()
+                    ok = True
+                if ok:
+                    rs.set_result(value)
+            final = ("iteration_ended",)
+    except BaseException as e:  # noqa: BLE001 - everything is recorded and compared
+        if isinstance(e, (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)):
+            raise
+        final = ("raised", rec.exc(e))
+    ev.append(("final", final))
+    ev.append(("statistics", rec.stats(rec.stats_source() if rec.stats_source else None)))
+    if form == "decorator":
+        w = holder.get("wrapped")
+        if w is not None:
+            ev.append(
+                (
+                    "decorator_after",
+                    w.statistics is holder["stats0"],
+                    w.retry.statistics is w.statistics,
+                )
+            )
+    ev.append(("random_after", random.random()))
+    return ev
+
+
+def _without_callback_context(events: list[Any]) -> list[Any]:
+    """Drop ``__context__`` from a final error raised by a callback, strategy or sleep.
+
+    pertinax keeps the failed attempt's exception reachable there on purpose; tenacity leaves
+    it empty. Everything else about the error is still compared.
+    """
+    out = []
+    for e in events:
+        if e[0] == "final" and e[1][0] == "raised":
+            d = dict(e[1][1])
+            if (d.get("origin") or "").startswith("raised-by-") or d["type"] in (
+                "CallbackError",
+                "Runaway",
+            ):
+                d["context"] = "<not compared>"
+            e = ("final", ("raised", d))
+        out.append(e)
+    return out
+
+
+def _run(lib: Any, sc: Scenario, form: str, flavour: str) -> list[Any]:
+    loop = asyncio.new_event_loop()
+    try:
+        with warnings.catch_warnings():
+            # A sync strategy wrapped as async never returns an un-awaited coroutine, but a
+            # scenario may still build a predicate whose coroutine tenacity never awaits.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            # Every attempt yields to the loop, so a driver that never stops is cancelled
+            # here and reported, instead of hanging the suite.
+            run = asyncio.wait_for(_run_async(lib, sc, form, flavour), RUN_TIMEOUT)
+            return _without_callback_context(loop.run_until_complete(run))
+    finally:
+        loop.close()
+
+
+def check_async(sc: Scenario, flavour: str) -> None:
+    for form in FORMS:
+        a = _run(REFERENCE, sc, form, flavour)
+        b = _run(CANDIDATE, sc, form, flavour)
+        compare(a, b, f"async form={form} flavour={flavour}: {sc.source()}")
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Generated scenarios
+# --------------------------------------------------------------------------------------------
+
+
+@needs_candidate
+@pytest.mark.parametrize("flavour", FLAVOURS)
+@_settings(150)
+@given(sc=scenarios())
+def test_generated_async_scenarios(sc: Scenario, flavour: str) -> None:
+    check_async(sc, flavour)
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Hand-written cases
+# --------------------------------------------------------------------------------------------
+
+
+def _observe(case: Any) -> tuple[Any, Any]:
+    """Run ``case(lib, aio, rec)`` (a coroutine function) under both libraries."""
+    out = []
+    for lib in (REFERENCE, CANDIDATE):
+        rec = Recorder(lib)
+        loop = asyncio.new_event_loop()
+        try:
+            result: Any = ("returned", loop.run_until_complete(case(lib, lib.asyncio, rec)))
+        except Exception as e:  # noqa: BLE001
+            result = ("raised", rec.exc(e))
+        finally:
+            loop.close()
+        out.append((result, rec.events))
+    return out[0], out[1]
+
+
+def _same(case: Any) -> None:
+    ref, cand = _observe(case)
+    compare([ref], [cand], case.__name__)
+
+
+CASES = []
+
+
+def case(fn: Any) -> Any:
+    CASES.append(fn)
+    return fn
+
+
+def _scripted(rec: Recorder, *outcomes: Any) -> Any:
+    async def fn(*args: Any, **kwargs: Any) -> Any:
+        rec.calls += 1
+        step = outcomes[min(rec.calls, len(outcomes)) - 1]
+        rec.events.append(("call", rec.calls))
+        await asyncio.sleep(0)
+        if isinstance(step, BaseException):
+            raise step
+        return step
+
+    return fn
+
+
+async def _outcome(rec: Recorder, awaitable: Any) -> Any:
+    try:
+        return ("returned", rec.value(await awaitable))
+    except Exception as e:  # noqa: BLE001
+        return ("raised", rec.exc(e))
+
+
+async def _fewer_than_two_attempts(rs: Any) -> bool:
+    return rs.attempt_number < 2
+
+
+@case
+async def async_predicate_classes_and_operators(lib: Any, aio: Any, rec: Recorder) -> Any:
+    async def lt_3(x: Any) -> bool:
+        return x < 3
+
+    async def is_err_c(e: BaseException) -> bool:
+        return isinstance(e, ErrC)
+
+    def sync_is_err_a(e: BaseException) -> bool:
+        return isinstance(e, ErrA)
+
+    strategies = {
+        "result": aio.retry_if_result(lt_3),
+        "exc": aio.retry_if_exception(is_err_c),
+        "async|sync": aio.retry_if_result(lt_3) | lib.retry_if_exception(sync_is_err_a),
+        "sync|async": lib.retry_if_exception(sync_is_err_a) | aio.retry_if_result(lt_3),
+        "async&sync": aio.retry_if_result(lt_3) & lib.retry_if_result(lambda x: x > 0),
+        "sync&async": lib.retry_if_result(lambda x: x > 0) & aio.retry_if_result(lt_3),
+        "any(any)": aio.retry_any(aio.retry_if_result(lt_3))
+        | aio.retry_any(aio.retry_if_exception(is_err_c)),
+        "all(all)": aio.retry_all(lib.retry_always) & aio.retry_all(aio.retry_if_result(lt_3)),
+        "plain async fn": _fewer_than_two_attempts,
+    }
+    out = []
+    for label, strategy in strategies.items():
+        shape = (type(strategy).__name__, len(getattr(strategy, "retries", ())))
+        for script in (
+            (0, 1, 2, 3, 4),
+            (ErrC("c"), ErrA("a"), 5),
+            (ErrA("a"), ErrC("c"), 1, 7),
+        ):
+            rec.calls = 0
+            r = lib.AsyncRetrying(
+                retry=strategy,
+                stop=lib.stop_after_attempt(6),
+                sleep=_as_coroutine_function(rec.sleep),
+            )
+            res = await _outcome(rec, r(_scripted(rec, *script)))
+            out.append((label, shape, res, rec.calls, r.statistics["attempt_number"]))
+    return out
+
+
+@case
+async def every_slot_as_a_coroutine(lib: Any, aio: Any, rec: Recorder) -> Any:
+    async def before(rs: Any) -> None:
+        rec.note("before", rs)
+
+    async def after(rs: Any) -> None:
+        rec.note("after", rs)
+
+    async def before_sleep(rs: Any) -> None:
+        rec.note("before_sleep", rs)
+
+    async def stop(rs: Any) -> bool:
+        rec.note("stop", rs)
+        return rs.attempt_number >= 3
+
+    async def wait(rs: Any) -> float:
+        rec.note("wait", rs)
+        return rs.attempt_number * 0.5
+
+    async def retry(rs: Any) -> bool:
+        rec.note("retry", rs)
+        return rs.outcome.failed
+
+    async def callback(rs: Any) -> Any:
+        rec.note("callback", rs)
+        return ("gave up", rs.attempt_number)
+
+    out = []
+    for with_callback in (False, True):
+        rec.calls = 0
+        r = lib.AsyncRetrying(
+            before=before,
+            after=after,
+            before_sleep=before_sleep,
+            stop=stop,
+            wait=wait,
+            retry=retry,
+            retry_error_callback=callback if with_callback else None,
+            sleep=_as_coroutine_function(rec.sleep),
+        )
+        out.append(await _outcome(rec, r(_scripted(rec, ErrA("x")))))
+        out.append(rec.stats(r.statistics))
+    return out
+
+
+@case
+async def sync_callables_returning_coroutines_are_not_awaited(
+    lib: Any, aio: Any, rec: Recorder
+) -> Any:
+    async def never(rs: Any) -> bool:
+        return False
+
+    def sync_returning_coroutine(rs: Any) -> Any:
+        coro = never(rs)
+        coro.close()  # truthy and never awaited: both libraries must retry on it
+        return coro
+
+    r = lib.AsyncRetrying(
+        retry=sync_returning_coroutine,
+        stop=lib.stop_after_attempt(3),
+        sleep=_as_coroutine_function(rec.sleep),
+    )
+    return [await _outcome(rec, r(_scripted(rec, 1))), rec.calls]
+
+
+@case
+async def sync_function_with_an_async_sleep(lib: Any, aio: Any, rec: Recorder) -> Any:
+    sleep = mock.AsyncMock()
+    calls = []
+
+    @lib.retry(sleep=sleep, wait=lib.wait_fixed(1), retry=lib.retry_if_result(lambda v: v is None))
+    def sync_function() -> Any:
+        calls.append(1)
+        return None if len(calls) < 3 else "done"
+
+    awaitable = sync_function()
+    return [
+        inspect.iscoroutinefunction(sync_function),
+        inspect.isawaitable(awaitable),
+        await awaitable,
+        sleep.await_count,
+        [c.args for c in sleep.await_args_list],
+        [type(c.args[0]).__name__ for c in sleep.await_args_list],
+    ]
+
+
+@case
+async def reraise_and_try_again(lib: Any, aio: Any, rec: Recorder) -> Any:
+    out = []
+    sleep = _as_coroutine_function(rec.sleep)
+    for reraise in (False, True):
+        for how in ("bare", "cause", "context"):
+
+            async def attempt(how: str = how) -> None:
+                if how == "bare":
+                    raise lib.TryAgain("again")
+                try:
+                    raise ErrC("under")
+                except ErrC as u:
+                    if how == "cause":
+                        raise lib.TryAgain("again") from u
+                    raise lib.TryAgain("again")  # noqa: B904
+
+            r = lib.AsyncRetrying(
+                stop=lib.stop_after_attempt(2),
+                retry=lib.retry_never,
+                reraise=reraise,
+                sleep=sleep,
+            )
+            out.append(await _outcome(rec, r(attempt)))
+            out.append(r.statistics["attempt_number"])
+    return out
+
+
+@case
+async def disabled_forms(lib: Any, aio: Any, rec: Recorder) -> Any:
+    out = []
+    for script in ((ErrA("x"),), ("ok",)):
+        rec.calls = 0
+        r = lib.AsyncRetrying(enabled=False, stop=lib.stop_after_attempt(5))
+        out.append(await _outcome(rec, r(_scripted(rec, *script))))
+        wrapped = lib.retry(enabled=False, stop=lib.stop_after_attempt(5))(_scripted(rec, *script))
+        out.append(await _outcome(rec, wrapped()))
+        out.append((wrapped.statistics, r.statistics))
+
+        async def loop(script: Any = script) -> Any:
+            bodies = 0
+            async for attempt in lib.AsyncRetrying(enabled=False):
+                with attempt:
+                    bodies += 1
+                    step = script[0]
+                    if isinstance(step, BaseException):
+                        raise step
+            return bodies
+
+        out.append(await _outcome(rec, loop()))
+        out.append(rec.calls)
+    return out
+
+
+@case
+async def gather_keeps_attempt_numbers_apart(lib: Any, aio: Any, rec: Recorder) -> Any:
+    seen: list[Any] = []
+
+    def after(rs: Any) -> None:
+        seen.append((rs.args[0], rs.attempt_number))
+
+    counts = {"a": 0, "b": 0}
+
+    @lib.retry(stop=lib.stop_after_attempt(5))
+    async def work(name: str) -> str:
+        counts[name] += 1
+        await asyncio.sleep(0)
+        if counts[name] < 3:
+            raise ErrA(name)
+        return name
+
+    results = await asyncio.gather(
+        work.retry_with(after=after)("a"), work.retry_with(after=after)("b")
+    )
+    return [results, sorted(seen), counts]
+
+
+@case
+async def iterator_result_predicates(lib: Any, aio: Any, rec: Recorder) -> Any:
+    async def lt_3(x: Any) -> bool:
+        return x < 3
+
+    out = []
+    for strategy in (lib.retry_if_result(lambda x: x < 3), aio.retry_if_result(lt_3)):
+        attempts = 0
+        async for attempt in lib.AsyncRetrying(
+            retry=strategy, sleep=_as_coroutine_function(rec.sleep)
+        ):
+            with attempt:
+                attempts += 1
+            attempt.retry_state.set_result(attempts)
+        out.append(attempts)
+    return out
+
+
+@case
+async def direct_aiter_anext_like_stamina(lib: Any, aio: Any, rec: Recorder) -> Any:
+    r = lib.AsyncRetrying(
+        reraise=True, stop=lib.stop_after_attempt(3), sleep=_as_coroutine_function(rec.sleep)
+    )
+    it = r.__aiter__()
+    numbers = []
+    try:
+        while True:
+            attempt = await it.__anext__()
+            numbers.append(attempt.retry_state.attempt_number)
+            attempt.__enter__()
+            attempt.__exit__(ErrA, ErrA("x"), None)
+    except ErrA as e:
+        return [numbers, str(e)]
+    except StopAsyncIteration:
+        return [numbers, "stopped"]
+
+
+@needs_candidate
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__)
+def test_hand_written_async_case(case: Any) -> None:
+    _same(case)
+
+
+@needs_candidate
+def test_the_harness_notices_a_difference() -> None:
+    # A scenario run under two different scripts must not compare equal.
+    sc1 = Scenario(
+        script=(("raise", "ErrA", "x", None), ("return", "ok")), stop="stop_after_attempt(3)"
+    )
+    sc2 = Scenario(script=(("return", "ok"),), stop="stop_after_attempt(3)")
+    with pytest.raises(AssertionError):
+        compare(_run(REFERENCE, sc1, "call", "async"), _run(CANDIDATE, sc2, "call", "async"), "x")
