@@ -18,8 +18,10 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "benchmarks"))
 
 # E402: the benchmark's modules are not a package; they import once the path above is set.
+import harness  # noqa: E402
 import scenarios  # noqa: E402
-from scenarios import Contestant, GuardError, Scenario  # noqa: E402
+from harness import GuardError  # noqa: E402
+from scenarios import Contestant, Scenario  # noqa: E402
 
 
 @pytest.fixture
@@ -39,7 +41,7 @@ def _cases() -> list[tuple[Scenario, Contestant]]:
 def test_every_contestant_passes_its_guard(
     scenario: Scenario, contestant: Contestant, loop: asyncio.AbstractEventLoop
 ) -> None:
-    scenarios.guard(scenario, contestant, loop)
+    harness.guard(scenario, contestant, loop)
 
 
 def _once(fn: Callable[..., Any], _counter: object) -> dict[str, Any]:
@@ -94,7 +96,7 @@ def test_a_broken_contestant_fails_its_guard(
     scenario = make()
     broken = Contestant("broken", "f(1)", build, sleeps=scenario.contestants[-1].sleeps)
     with pytest.raises(GuardError):
-        scenarios.guard(scenario, broken, loop)
+        harness.guard(scenario, broken, loop)
 
 
 def test_the_timed_flaky_target_is_checked_after_the_rounds(
@@ -102,7 +104,7 @@ def test_the_timed_flaky_target_is_checked_after_the_rounds(
 ) -> None:
     scenario = scenarios.scenario_b()
     with scenarios.patched_sleep(scenarios.no_sleep):
-        t = scenarios.timed(scenario, scenario.contestants[-1], loop)
+        t = harness.timed(scenario, scenario.contestants[-1], loop)
         t.measure(3)
         t.check()
         t.calls += 1  # a call whose attempts never happened
@@ -112,6 +114,6 @@ def test_the_timed_flaky_target_is_checked_after_the_rounds(
 
 def test_runner_runs_the_statement_unrolled(loop: asyncio.AbstractEventLoop) -> None:
     seen: list[int] = []
-    run = scenarios.compile_runner("f(1)", {"f": seen.append}, False, None)
+    run = harness.compile_runner("f(1)", {"f": seen.append}, False, None)
     assert run(3) >= 0
-    assert len(seen) == 3 * scenarios.UNROLL
+    assert len(seen) == 3 * harness.UNROLL
