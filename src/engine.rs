@@ -14,6 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::num::Num;
+use crate::observe::{CallObs, PlanObserve};
 use crate::py::interned;
 use crate::state::{Core, NextAction, Outcome, OutcomeRef, StateMut, StateView};
 use crate::strategy::retry::Retry;
@@ -41,6 +42,8 @@ pub struct Plan {
     /// A first attempt that returns is the result: no `before` hook, no state to build, and
     /// a retry predicate that never retries a returned value.
     pub returns_first_success: bool,
+    /// Metrics, log levels and the success hook (`crate::observe`).
+    pub observe: PlanObserve,
 }
 
 impl Plan {
@@ -60,6 +63,7 @@ impl Plan {
             visit.call(&cb.obj)?;
         }
         visit.call(&self.sleep)?;
+        self.observe.traverse(visit)?;
         visit.call(&self.retry_error_cls)
     }
 }
@@ -121,6 +125,8 @@ enum Phase {
     StopDone,
     CallbackDone,
     BeforeSleepDone,
+    /// An async `on_recovered` hook was awaited: the call returns its value.
+    RecoveredDone,
 }
 
 /// The statistics dict of a call, written at tenacity's update points. The engine keeps its
@@ -276,14 +282,17 @@ pub struct Machine {
     pub plan: Arc<Plan>,
     pub stats: Stats,
     phase: Phase,
+    pub obs: CallObs,
 }
 
 impl Machine {
     pub fn new(plan: Arc<Plan>, stats: Stats) -> Self {
+        let obs = CallObs::new(&plan.observe);
         Machine {
             plan,
             stats,
             phase: Phase::Idle,
+            obs,
         }
     }
 
@@ -328,6 +337,7 @@ impl Machine {
                     let outcome = st.outcome()?;
                     let exc = match &outcome {
                         OutcomeRef::Missing => {
+                            self.obs.before_attempt(st)?;
                             self.phase = Phase::BeforeDone;
                             if let Some(cb) = &plan.before {
                                 if let Some(aw) = self.hook(st, cb)? {
@@ -339,6 +349,7 @@ impl Machine {
                         OutcomeRef::Raised(e) => Some(e),
                         OutcomeRef::Returned(_) => None,
                     };
+                    self.obs.attempted();
                     let (interrupt, try_again) = match exc {
                         Some(e) => (
                             interned::is_interrupt(py, e),
@@ -347,8 +358,14 @@ impl Machine {
                         None => (false, false),
                     };
                     match triage(interrupt, try_again) {
-                        Triage::Interrupt => return finish(outcome),
-                        Triage::Explicit => self.phase = Phase::AfterHook,
+                        Triage::Interrupt => {
+                            self.obs.settle(st, None)?;
+                            return finish(outcome);
+                        }
+                        Triage::Explicit => {
+                            self.obs.attempt_failed(st)?;
+                            self.phase = Phase::AfterHook;
+                        }
                         Triage::AskRetry => {
                             self.phase = Phase::RetryDone;
                             match self.eval_retry(st, &plan.retry)? {
@@ -365,8 +382,13 @@ impl Machine {
                 Phase::RetryDone => {
                     if !resume.truthy().map_err(|e| with_context(st, e))? {
                         self.phase = Phase::Idle;
+                        if let Some(aw) = self.obs.settle(st, plan.observe.on_recovered.as_ref())? {
+                            self.phase = Phase::RecoveredDone;
+                            return Ok(Step::Await(aw));
+                        }
                         return finish(st.outcome()?);
                     }
+                    self.obs.attempt_failed(st)?;
                     self.phase = Phase::AfterHook;
                 }
                 Phase::AfterHook => {
@@ -406,6 +428,7 @@ impl Machine {
                     let stop = resume.truthy().map_err(|e| with_context(st, e))?;
                     resume = Resume::Nothing;
                     if stop {
+                        self.obs.gave_up(st)?;
                         match give_up_kind(plan.retry_error_callback.is_some(), plan.reraise) {
                             GiveUp::Callback => {
                                 self.phase = Phase::CallbackDone;
@@ -447,6 +470,10 @@ impl Machine {
                     let upcoming = st.upcoming_sleep()?;
                     return Ok(Step::Sleep(upcoming));
                 }
+                Phase::RecoveredDone => {
+                    self.phase = Phase::Idle;
+                    return finish(st.outcome()?);
+                }
             }
         }
     }
@@ -483,7 +510,7 @@ impl Machine {
             interned::attempt_number(py),
             &Num::Int(self.stats.attempts),
         )?;
-        Ok(())
+        self.obs.retrying(st, &upcoming)
     }
 
     /// The error to raise when the stop strategy says stop and there is no callback.

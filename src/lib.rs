@@ -1,9 +1,12 @@
 //! pertinax's native core. This file is the table of contents; the logic lives in the modules.
 
+pub mod alert;
 pub mod clock;
 pub mod engine;
 pub mod errors;
+pub mod metrics;
 pub mod num;
+pub mod observe;
 pub mod py;
 pub mod state;
 pub mod strategy;
@@ -18,6 +21,11 @@ mod _pertinax {
     use crate::py::driver::{call, step, Call};
     #[pymodule_export]
     use crate::py::engine::Engine;
+    #[pymodule_export]
+    use crate::py::observe::{
+        log_levels, log_reset_cache, log_set_levels, metrics_advance_clock, metrics_clear_alerts,
+        metrics_reset, metrics_set_alert, metrics_snapshot, operation_name, set_retry_hook,
+    };
     #[pymodule_export]
     use crate::py::strategies::{begin_statistics, evaluate_retry, evaluate_stop, evaluate_wait};
     #[pymodule_export]
@@ -44,6 +52,7 @@ mod _pertinax {
         // them: pertinax takes shortcuts only while they are still in place.
         crate::py::interned::original_time_sleep(m.py())?;
         crate::clock::original_monotonic(m.py())?;
+        crate::py::observe::install_logger(m.py())?;
         Ok(())
     }
 }

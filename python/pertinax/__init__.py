@@ -5,7 +5,7 @@ from __future__ import annotations
 # Submodules are imported before the names that shadow them: after this block
 # ``pertinax.retry`` is the decorator, while ``sys.modules["pertinax.retry"]`` stays the
 # module, exactly as in tenacity.
-from . import _utils, after, before, before_sleep, nap, stop, wait  # noqa: F401
+from . import _utils, after, before, before_sleep, logs, metrics, nap, stop, wait  # noqa: F401
 from . import retry as _retry_module  # noqa: F401
 from ._compat import install_as_tenacity as install_as_tenacity
 from ._outcome import (
@@ -127,8 +127,8 @@ __all__ = [
 ]
 
 # `tornado` is a module global, as in tenacity: `@retry` reads it at every decoration, so
-# tests can set it to None. TornadoRetrying is imported on first use, because tornado.gen
-# pulls in asyncio, which costs more than all of pertinax.
+# tests can set it to None. The tornadoweb module (and TornadoRetrying) is imported on first
+# use, because tornado.gen pulls in asyncio, which costs more than all of pertinax.
 import typing as _typing
 
 try:
@@ -141,8 +141,9 @@ if _typing.TYPE_CHECKING:
 elif tornado is not None:
 
     def __getattr__(name: str) -> object:
-        if name == "TornadoRetrying":
-            from .tornadoweb import TornadoRetrying
+        if name in ("TornadoRetrying", "tornadoweb"):
+            import importlib
 
-            return TornadoRetrying
+            tornadoweb = importlib.import_module(f"{__name__}.tornadoweb")
+            return tornadoweb if name == "tornadoweb" else tornadoweb.TornadoRetrying
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

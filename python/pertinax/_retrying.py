@@ -16,6 +16,7 @@ import warnings
 from abc import ABC, abstractmethod
 
 from . import _pertinax, _utils
+from . import logs as _logs
 from ._outcome import AttemptManager, DoAttempt, DoSleep, IterState, RetryError
 from ._pertinax import RetryCallState
 from .after import after_nothing
@@ -81,6 +82,10 @@ class BaseRetrying(ABC):
         retry_error_callback: t.Callable[[RetryCallState], t.Any] | None = None,
         name: str | None = None,
         enabled: bool = True,
+        *,
+        metrics: bool = True,
+        on_recovered: t.Callable[[RetryCallState], t.Any] | None = None,
+        log_levels: _logs.LevelsT | None = None,
     ) -> None:
         object.__setattr__(self, "_engine", _pertinax.Engine())
         self.sleep = sleep
@@ -96,6 +101,12 @@ class BaseRetrying(ABC):
         self.retry_error_callback = retry_error_callback
         self._name = name
         self.enabled = enabled
+        # pertinax's own options (keyword-only; see pertinax.metrics and pertinax.logs).
+        self.metrics = metrics
+        self.on_recovered = on_recovered
+        if log_levels is not None:
+            _logs._level_numbers(log_levels)
+        self.log_levels = log_levels
 
     # Any change to what the engine reads recompiles the plan on the next call.
     def __setattr__(self, name: str, value: t.Any) -> None:
@@ -131,9 +142,13 @@ class BaseRetrying(ABC):
         retry_error_callback: t.Any = _unset,
         name: t.Any = _unset,
         enabled: t.Any = _unset,
+        *,
+        metrics: t.Any = _unset,
+        on_recovered: t.Any = _unset,
+        log_levels: t.Any = _unset,
     ) -> Self:
         """A new controller of the same class, with the given settings changed."""
-        return self.__class__(
+        copy = self.__class__(
             sleep=_first_set(sleep, self.sleep),
             stop=_first_set(stop, self.stop),
             wait=_first_set(wait, self.wait),
@@ -147,6 +162,11 @@ class BaseRetrying(ABC):
             name=_first_set(name, self._name),
             enabled=_first_set(enabled, self.enabled),
         )
+        # Set after construction, so a subclass whose __init__ lacks them still copies.
+        copy.metrics = _first_set(metrics, getattr(self, "metrics", True))
+        copy.on_recovered = _first_set(on_recovered, getattr(self, "on_recovered", None))
+        copy.log_levels = _first_set(log_levels, getattr(self, "log_levels", None))
+        return copy
 
     def __getstate__(self) -> dict[str, t.Any]:
         return {
@@ -403,6 +423,9 @@ def retry(
     retry_error_callback: t.Callable[[RetryCallState], t.Any | t.Awaitable[t.Any]] | None = ...,
     name: str | None = ...,
     enabled: bool = ...,
+    metrics: bool = ...,
+    on_recovered: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = ...,
+    log_levels: _logs.LevelsT | None = ...,
 ) -> _AsyncRetryDecorator: ...
 
 
@@ -420,6 +443,10 @@ def retry(
     retry_error_callback: t.Callable[[RetryCallState], t.Any | t.Awaitable[t.Any]] | None = None,
     name: str | None = None,
     enabled: bool = True,
+    *,
+    metrics: bool = True,
+    on_recovered: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = None,
+    log_levels: _logs.LevelsT | None = None,
 ) -> t.Callable[[t.Callable[P, R]], _RetryDecorated[P, R]]: ...
 
 

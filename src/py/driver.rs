@@ -11,6 +11,7 @@ use pyo3::types::{PyDict, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::engine::{with_context, Machine, Plan, Resume, Stats, Step};
+use crate::metrics::Operation;
 use crate::num::Num;
 use crate::py::call_state::{self, RetryCallState};
 use crate::py::engine::Engine;
@@ -18,6 +19,8 @@ use crate::py::interned;
 use crate::state::{Core, NativeState, Outcome, PyState, StateMut};
 
 /// One synchronous call, from the first attempt to its result or its exception.
+// The call's parts are passed as they are: bundling them would cost a struct per call.
+#[allow(clippy::too_many_arguments)]
 pub fn run_sync<'py>(
     py: Python<'py>,
     plan: &Arc<Plan>,
@@ -26,25 +29,39 @@ pub fn run_sync<'py>(
     args: &Bound<'py, PyTuple>,
     kwargs: Option<&Bound<'py, PyDict>>,
     stats: Option<Py<PyDict>>,
+    op: &Arc<Operation>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let start = crate::clock::monotonic(py)?;
     let stats = Stats::new(stats);
     stats.begin(py, &start)?;
     if plan.needs_state {
         let mut machine = Machine::new(Arc::clone(plan), stats);
+        machine.obs.attach(Arc::clone(op), true);
         let rs = call_state::for_call(py, controller, func, args, kwargs, start)?;
         let mut st = PyState { obj: rs };
         return drive(&mut machine, &mut st, func, args, kwargs);
     }
     let mut core = Core::new(start);
+    let mut first_attempt = None;
     if plan.returns_first_success {
         // The first attempt, without the engine: a value returned here is the result.
+        let t0 = plan.observe.metrics.then(std::time::Instant::now);
         match func.call(args, kwargs) {
-            Ok(v) => return Ok(v),
+            Ok(v) => {
+                if let Some(t0) = t0 {
+                    crate::observe::fast_success(op, t0);
+                }
+                return Ok(v);
+            }
             Err(e) => core.outcome = Outcome::Raised(e.into_value(py).into_any()),
         }
+        first_attempt = Some(t0);
     }
     let mut machine = Machine::new(Arc::clone(plan), stats);
+    match first_attempt {
+        Some(t0) => machine.obs.attach_started(Arc::clone(op), t0),
+        None => machine.obs.attach(Arc::clone(op), true),
+    }
     let mut st = NativeState {
         py,
         core: &mut core,
@@ -175,10 +192,10 @@ impl Call {
         } else {
             Held::Native(Core::new(start))
         };
-        Ok(Call {
-            machine: Machine::new(plan, stats),
-            held,
-        })
+        let op = crate::py::observe::operation_for(&plan.observe, controller, Some(func))?;
+        let mut machine = Machine::new(plan, stats);
+        machine.obs.attach(op, true);
+        Ok(Call { machine, held })
     }
 
     /// The next step, as `(kind, value)`: `(ATTEMPT, None)`, `(SLEEP, seconds)`,
@@ -283,6 +300,29 @@ impl Call {
     }
 }
 
+impl Drop for Call {
+    fn drop(&mut self) {
+        // A loop left from inside `with attempt:` ends the call without the engine seeing its
+        // end: tell the observer how the latest attempt went.
+        if !self.machine.obs.unfinished() {
+            return;
+        }
+        let last = match &self.held {
+            Held::Native(core) => Some(crate::observe::last_of(core)),
+            Held::Py(rs) => Python::try_attach(|py| {
+                rs.bind(py)
+                    .try_borrow()
+                    .ok()
+                    .map(|s| crate::observe::last_of(&s.core))
+            })
+            .flatten(),
+        };
+        if let Some((last, attempt)) = last {
+            self.machine.obs.abandon(last, attempt);
+        }
+    }
+}
+
 /// `Retrying.__call__`: one call of `func` under `controller`'s plan.
 #[pyfunction]
 #[pyo3(signature = (engine, controller, func, args, kwargs, statistics))]
@@ -296,7 +336,8 @@ pub fn call<'py>(
     statistics: Option<Py<PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let plan = engine.get().plan(controller, false)?;
-    run_sync(py, &plan, controller, func, args, kwargs, statistics)
+    let op = crate::py::observe::operation_for(&plan.observe, controller, Some(func))?;
+    run_sync(py, &plan, controller, func, args, kwargs, statistics, &op)
 }
 
 /// `BaseRetrying.iter(retry_state)`: one decision on a state that Python drives itself.
@@ -310,7 +351,10 @@ pub fn step<'py>(
 ) -> PyResult<(u8, Bound<'py, PyAny>)> {
     let plan = engine.get().plan(controller, false)?;
     let stats = Stats::continuing(statistics)?;
+    let func = retry_state.borrow().r#fn.clone_ref(py);
+    let op = crate::py::observe::operation_for(&plan.observe, controller, Some(func.bind(py)))?;
     let mut machine = Machine::new(plan, stats);
+    machine.obs.attach(op, false);
     let mut st = PyState {
         obj: retry_state.clone(),
     };

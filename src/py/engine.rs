@@ -116,7 +116,9 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
     };
     let sleep = get("sleep")?;
     let sleep_is_default = sleep.is(interned::default_sleep(py)?);
-    let needs_state = stop.needs_state()
+    let observe = crate::py::observe::compile(controller, is_async)?;
+    let needs_state = observe.on_recovered.is_some()
+        || stop.needs_state()
         || wait.needs_state()
         || retry.needs_state()
         || before.is_some()
@@ -139,5 +141,6 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
         enabled: get("enabled")?.is_truthy()?,
         needs_state,
         returns_first_success,
+        observe,
     })
 }

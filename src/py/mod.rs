@@ -4,5 +4,6 @@ pub mod call_state;
 pub mod driver;
 pub mod engine;
 pub mod interned;
+pub mod observe;
 pub mod strategies;
 pub mod wrapper;

@@ -6,11 +6,13 @@
 //! whole loop in Rust.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
+use crate::metrics::Operation;
 use crate::py::driver::run_sync;
 use crate::py::engine::Engine;
 
@@ -26,26 +28,30 @@ pub struct RetryingCall {
     /// An enabled call has run: from then on `fn.retry.statistics` is `fn.statistics`, as
     /// with tenacity, whose wrapper binds them together on each enabled call.
     ran: AtomicBool,
+    /// The metrics and logs of this function's calls, looked up once, here.
+    op: Arc<Operation>,
 }
 
 #[pymethods]
 impl RetryingCall {
     #[new]
     fn py_new(
-        func: Py<PyAny>,
-        controller: Py<PyAny>,
+        func: Bound<'_, PyAny>,
+        controller: Bound<'_, PyAny>,
         engine: Py<Engine>,
         statistics: Py<PyDict>,
         native: bool,
-    ) -> Self {
-        RetryingCall {
-            func,
-            controller,
+    ) -> PyResult<Self> {
+        let op = crate::py::observe::resolve(&controller, Some(&func))?;
+        Ok(RetryingCall {
+            func: func.unbind(),
+            controller: controller.unbind(),
             engine,
             statistics,
             native,
             ran: AtomicBool::new(false),
-        }
+            op,
+        })
     }
 
     #[pyo3(signature = (*args, **kwargs))]
@@ -79,6 +85,7 @@ impl RetryingCall {
             args,
             kwargs,
             Some(self.statistics.clone_ref(py)),
+            &self.op,
         )
     }
 

@@ -1,0 +1,728 @@
+//! What one call reports as it runs: counts for the metrics registry, log events through
+//! `tracing` (bridged to Python logging under the `pertinax` logger), alert checks, and the
+//! success hook.
+//!
+//! The engine tells a [`CallObs`] what happened at each decision; nothing here decides
+//! anything. A first-try success through the driver's fast path never builds one: it calls
+//! [`fast_success`], three atomic adds.
+//!
+//! Logging defaults to DEBUG for every event, so a program's log output does not change when
+//! it moves from tenacity. Louder levels are opt-in, for all operations (`set_levels`) or per
+//! policy (`log_levels=`, compiled into the plan).
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering::Relaxed};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Instant;
+
+use pyo3::prelude::*;
+
+use crate::alert::Fired;
+use crate::metrics::{nanos, seconds_to_nanos, Operation, Verdict};
+use crate::num::Num;
+use crate::state::{OutcomeRef, StateMut, StateView};
+use crate::strategy::Callback;
+
+/// The kinds of event, each logged under its own child of the `pertinax` logger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    AttemptFailed = 0,
+    Retrying = 1,
+    GaveUp = 2,
+    Recovered = 3,
+}
+
+pub const EVENTS: [Event; 4] = [
+    Event::AttemptFailed,
+    Event::Retrying,
+    Event::GaveUp,
+    Event::Recovered,
+];
+
+/// A log level, or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lvl {
+    Off,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl Lvl {
+    /// From Python's level numbers; 0 is off. Anything else is not a level pertinax logs at.
+    pub fn from_python(n: i64) -> Option<Lvl> {
+        Some(match n {
+            0 => Lvl::Off,
+            10 => Lvl::Debug,
+            20 => Lvl::Info,
+            30 => Lvl::Warn,
+            40 => Lvl::Error,
+            _ => return None,
+        })
+    }
+
+    pub fn to_python(self) -> i64 {
+        match self {
+            Lvl::Off => 0,
+            Lvl::Debug => 10,
+            Lvl::Info => 20,
+            Lvl::Warn => 30,
+            Lvl::Error => 40,
+        }
+    }
+
+    fn code(self) -> u8 {
+        self as u8
+    }
+
+    fn from_code(c: u8) -> Lvl {
+        match c {
+            0 => Lvl::Off,
+            2 => Lvl::Info,
+            3 => Lvl::Warn,
+            4 => Lvl::Error,
+            _ => Lvl::Debug,
+        }
+    }
+}
+
+/// The levels for all operations whose policy sets none: DEBUG for every event.
+static LEVELS: [AtomicU8; 4] = [
+    AtomicU8::new(1),
+    AtomicU8::new(1),
+    AtomicU8::new(1),
+    AtomicU8::new(1),
+];
+
+pub fn set_global_levels(levels: [Lvl; 4]) {
+    for (slot, l) in LEVELS.iter().zip(levels) {
+        slot.store(l.code(), Relaxed);
+    }
+}
+
+pub fn global_levels() -> [Lvl; 4] {
+    let mut out = [Lvl::Debug; 4];
+    for (o, slot) in out.iter_mut().zip(&LEVELS) {
+        *o = Lvl::from_code(slot.load(Relaxed));
+    }
+    out
+}
+
+/// One `tracing` event at a level known only at run time: a callsite per level, since a
+/// callsite's level and target are static.
+macro_rules! event_at {
+    ($target:literal, $lvl:expr, $($arg:tt)+) => {
+        match $lvl {
+            Lvl::Off => {}
+            Lvl::Debug => tracing::event!(target: $target, tracing::Level::DEBUG, $($arg)+),
+            Lvl::Info => tracing::event!(target: $target, tracing::Level::INFO, $($arg)+),
+            Lvl::Warn => tracing::event!(target: $target, tracing::Level::WARN, $($arg)+),
+            Lvl::Error => tracing::event!(target: $target, tracing::Level::ERROR, $($arg)+),
+        }
+    };
+}
+
+fn emit(py: Python<'_>, event: Event, lvl: Lvl, args: fmt::Arguments<'_>) {
+    match event {
+        Event::AttemptFailed => event_at!("pertinax::attempt_failed", lvl, "{}", args),
+        Event::Retrying => event_at!("pertinax::retrying", lvl, "{}", args),
+        Event::GaveUp => event_at!("pertinax::gave_up", lvl, "{}", args),
+        Event::Recovered => event_at!("pertinax::recovered", lvl, "{}", args),
+    }
+    swallow_logging_error(py);
+}
+
+/// The bridge restores an exception raised while logging (a broken handler) as Python's
+/// current error; it must not leak into the retried call.
+fn swallow_logging_error(py: Python<'_>) {
+    if let Some(err) = PyErr::take(py) {
+        err.write_unraisable(py, None);
+    }
+}
+
+/// Shows a Python object lazily: only a record that some handler will see is formatted.
+enum Shown<'a, 'py> {
+    /// `TypeName: message` (or just `TypeName`), as tenacity's log helpers show exceptions.
+    Exception(&'a Bound<'py, PyAny>),
+    /// `returned repr(value)`.
+    Value(&'a Bound<'py, PyAny>),
+    Num(Python<'py>, &'a Num),
+}
+
+impl fmt::Display for Shown<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Shown::Exception(e) => {
+                let tname = e
+                    .get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|_| "?".to_owned());
+                match e.str().map(|s| s.to_string()) {
+                    Ok(s) if !s.is_empty() => write!(f, "raised {tname}: {s}"),
+                    _ => write!(f, "raised {tname}"),
+                }
+            }
+            Shown::Value(v) => match v.repr() {
+                Ok(r) => write!(f, "returned {r}"),
+                Err(_) => write!(f, "returned <unprintable>"),
+            },
+            Shown::Num(py, n) => match n {
+                Num::Int(i) => write!(f, "{i}"),
+                Num::Float(x) => write!(f, "{x:?}"),
+                Num::Py(o) => match o.bind(*py).str() {
+                    Ok(s) => write!(f, "{s}"),
+                    Err(_) => write!(f, "?"),
+                },
+            },
+        }
+    }
+}
+
+fn shown<'a, 'py>(outcome: &'a OutcomeRef<'py>) -> Option<Shown<'a, 'py>> {
+    match outcome {
+        OutcomeRef::Raised(e) => Some(Shown::Exception(e)),
+        OutcomeRef::Returned(v) => Some(Shown::Value(v)),
+        OutcomeRef::Missing => None,
+    }
+}
+
+/// The clock of alert windows: monotonic nanoseconds since first use, plus whatever tests
+/// moved it forward by.
+static ORIGIN: LazyLock<Instant> = LazyLock::new(Instant::now);
+static SKEW_NS: AtomicU64 = AtomicU64::new(0);
+
+pub fn clock_ns(at: Instant) -> u64 {
+    nanos(at.saturating_duration_since(*ORIGIN)).saturating_add(SKEW_NS.load(Relaxed))
+}
+
+pub fn advance_clock(ns: u64) {
+    SKEW_NS.fetch_add(ns, Relaxed);
+}
+
+/// A hook called on every retry with `(operation, attempt, wait, exception)`: how the
+/// OpenTelemetry integration puts retries on the active span. Off, it costs one load.
+static RETRY_HOOK_SET: AtomicBool = AtomicBool::new(false);
+static RETRY_HOOK: Mutex<Option<Py<PyAny>>> = Mutex::new(None);
+
+pub fn set_retry_hook(hook: Option<Py<PyAny>>) {
+    let mut slot = RETRY_HOOK.lock().unwrap_or_else(|e| e.into_inner());
+    RETRY_HOOK_SET.store(hook.is_some(), Relaxed);
+    *slot = hook;
+}
+
+/// A first-try success that never entered the engine.
+#[inline]
+pub fn fast_success(op: &Operation, t0: Instant) {
+    let end = Instant::now();
+    op.fast_success(nanos(end.saturating_duration_since(t0)));
+    if op.has_alert() {
+        if let Some(m) = op.alert().as_mut() {
+            m.record(clock_ns(end), false, false);
+        }
+    }
+}
+
+/// Records a call's end in the alert window; reports any crossing.
+fn alert_check(
+    py: Option<Python<'_>>,
+    op: &Operation,
+    verdict: Verdict,
+    retried: bool,
+    end: Instant,
+) {
+    if !op.has_alert() {
+        return;
+    }
+    let now = clock_ns(end);
+    let gave_up = verdict == Verdict::GaveUp;
+    let fired = match op.alert().as_mut() {
+        Some(m) => {
+            m.record(now, retried, gave_up);
+            if retried || gave_up {
+                m.check(now)
+            } else {
+                Vec::new()
+            }
+        }
+        None => return,
+    };
+    if fired.is_empty() {
+        return;
+    }
+    match py {
+        Some(py) => report_alerts(py, op, &fired),
+        None => {
+            let _ = Python::try_attach(|py| report_alerts(py, op, &fired));
+        }
+    }
+}
+
+/// Logs each crossing at ERROR under `pertinax.alert` and calls the rule's callback with a
+/// dict. A failing callback is reported as unraisable: it must not fail the retried call.
+#[cold]
+fn report_alerts(py: Python<'_>, op: &Operation, fired: &[Fired]) {
+    let (callback, window) = match op.alert().as_ref() {
+        Some(m) => (
+            m.callback.as_ref().map(|c| c.clone_ref(py)),
+            m.rule().window_ns as f64 / 1e9,
+        ),
+        None => return,
+    };
+    for f in fired {
+        tracing::event!(
+            target: "pertinax::alert",
+            tracing::Level::ERROR,
+            "{}: {} {:.3} over the last {} seconds crossed the threshold {} ({} of {} calls)",
+            op.name(),
+            f.rate.name().replace('_', " "),
+            f.value,
+            window,
+            f.threshold,
+            f.matching,
+            f.calls
+        );
+        swallow_logging_error(py);
+        if let Some(cb) = &callback {
+            let result = alert_dict(py, op, f, window).and_then(|d| cb.bind(py).call1((d,)));
+            if let Err(e) = result {
+                e.write_unraisable(py, None);
+            }
+        }
+    }
+}
+
+fn alert_dict<'py>(
+    py: Python<'py>,
+    op: &Operation,
+    f: &Fired,
+    window: f64,
+) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("operation", op.name())?;
+    d.set_item("rate", f.rate.name())?;
+    d.set_item("value", f.value)?;
+    d.set_item("threshold", f.threshold)?;
+    d.set_item("window", window)?;
+    d.set_item("calls", f.calls)?;
+    d.set_item("matching", f.matching)?;
+    Ok(d)
+}
+
+/// What a plan says about observing its calls, compiled with it.
+pub struct PlanObserve {
+    /// Count this policy's calls (`metrics=False` opts out).
+    pub metrics: bool,
+    /// The policy's own levels (`log_levels=`), or the global ones.
+    pub levels: Option<[Lvl; 4]>,
+    pub on_recovered: Option<Callback>,
+    /// The operation named by the controller's `name=`.
+    pub named: Option<Arc<Operation>>,
+    /// The operation of the latest function this unnamed controller ran (the call and
+    /// iterator forms), with that function.
+    pub last: Mutex<Option<LastOperation>>,
+}
+
+/// A function (None for a loop) and the operation resolved for it.
+pub type LastOperation = (Option<Py<PyAny>>, Arc<Operation>);
+
+impl PlanObserve {
+    pub fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        if let Some(cb) = &self.on_recovered {
+            visit.call(&cb.obj)?;
+        }
+        // Never block inside the GC.
+        if let Ok(last) = self.last.try_lock() {
+            if let Some((Some(f), _)) = last.as_ref() {
+                visit.call(f)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How the latest attempt of a call that nobody finished had ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Last {
+    Returned,
+    Other,
+}
+
+/// One call, as observed.
+pub struct CallObs {
+    op: Option<Arc<Operation>>,
+    metrics: bool,
+    levels: Option<[Lvl; 4]>,
+    t0: Option<Instant>,
+    started: bool,
+    done: bool,
+    /// A driver runs this whole call through this machine: if the machine goes away before
+    /// the call ends (a callback or the sleep raised, a loop was left), `Drop` counts it.
+    owns: bool,
+    attempts: u64,
+    abandoned: Option<(Last, u64)>,
+}
+
+impl CallObs {
+    pub fn new(plan: &PlanObserve) -> Self {
+        CallObs {
+            op: plan.named.clone(),
+            metrics: plan.metrics,
+            levels: plan.levels,
+            t0: None,
+            started: false,
+            done: false,
+            owns: false,
+            attempts: 0,
+            abandoned: None,
+        }
+    }
+
+    /// The operation this call counts under. `owns`: the caller drives the whole call
+    /// through this machine (not one decision of it).
+    pub fn attach(&mut self, op: Arc<Operation>, owns: bool) {
+        self.op = Some(op);
+        self.owns = owns;
+    }
+
+    /// The driver already ran the first attempt (it failed) at `t0`.
+    pub fn attach_started(&mut self, op: Arc<Operation>, t0: Option<Instant>) {
+        self.attach(op, true);
+        self.start(t0.unwrap_or_else(Instant::now));
+    }
+
+    fn counting(&self) -> Option<&Arc<Operation>> {
+        if self.metrics {
+            self.op.as_ref()
+        } else {
+            None
+        }
+    }
+
+    fn start(&mut self, t0: Instant) {
+        self.started = true;
+        self.t0 = Some(t0);
+        if let Some(op) = self.counting() {
+            op.started();
+        }
+    }
+
+    fn level(&self, event: Event) -> Lvl {
+        match &self.levels {
+            Some(l) => l[event as usize],
+            None => Lvl::from_code(LEVELS[event as usize].load(Relaxed)),
+        }
+    }
+
+    fn name(&self) -> &str {
+        match &self.op {
+            Some(op) => op.name(),
+            None => "<unknown>",
+        }
+    }
+
+    /// No outcome yet: an attempt is about to be decided on. The first one starts the call.
+    pub fn before_attempt<'py, S: StateView<'py>>(&mut self, st: &S) -> PyResult<()> {
+        if !self.started && is_one(&st.attempt_number()?) {
+            self.start(Instant::now());
+        }
+        Ok(())
+    }
+
+    /// An attempt's outcome is about to be judged.
+    pub fn attempted(&mut self) {
+        self.attempts += 1;
+        if let Some(op) = self.counting() {
+            op.attempt();
+        }
+    }
+
+    /// The attempt raised, or returned a value the retry predicate rejected.
+    pub fn attempt_failed<'py, S: StateView<'py>>(&self, st: &S) -> PyResult<()> {
+        let lvl = self.level(Event::AttemptFailed);
+        if lvl == Lvl::Off {
+            return Ok(());
+        }
+        let outcome = st.outcome()?;
+        if let Some(what) = shown(&outcome) {
+            let py = st.py();
+            let n = st.attempt_number()?;
+            emit(
+                py,
+                Event::AttemptFailed,
+                lvl,
+                format_args!("{}: attempt {} {}", self.name(), Shown::Num(py, &n), what),
+            );
+        }
+        Ok(())
+    }
+
+    /// A retry is decided: the engine sleeps `wait` next.
+    pub fn retrying<'py, S: StateMut<'py>>(&mut self, st: &mut S, wait: &Num) -> PyResult<()> {
+        let py = st.py();
+        if let Some(op) = self.counting() {
+            op.retry(seconds_to_nanos(wait.as_f64(py).unwrap_or(0.0)));
+        }
+        let lvl = self.level(Event::Retrying);
+        let hook = RETRY_HOOK_SET.load(Relaxed);
+        if lvl == Lvl::Off && !hook {
+            return Ok(());
+        }
+        let outcome = st.outcome()?;
+        let n = st.attempt_number()?;
+        if lvl != Lvl::Off {
+            if let Some(what) = shown(&outcome) {
+                emit(
+                    py,
+                    Event::Retrying,
+                    lvl,
+                    format_args!(
+                        "{}: retrying in {} seconds: attempt {} {}",
+                        self.name(),
+                        Shown::Num(py, wait),
+                        Shown::Num(py, &n),
+                        what
+                    ),
+                );
+            }
+        }
+        if hook {
+            self.call_retry_hook(py, &n, wait, &outcome);
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn call_retry_hook(&self, py: Python<'_>, attempt: &Num, wait: &Num, outcome: &OutcomeRef<'_>) {
+        let hook = RETRY_HOOK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|h| h.clone_ref(py));
+        let Some(hook) = hook else { return };
+        let exc = match outcome {
+            OutcomeRef::Raised(e) => e.clone(),
+            _ => py.None().into_bound(py),
+        };
+        let args = (self.name(), attempt.to_py(py), wait.to_py(py), exc);
+        if let Err(e) = hook.bind(py).call1(args) {
+            e.write_unraisable(py, None);
+        }
+    }
+
+    /// The stop strategy said stop.
+    pub fn gave_up<'py, S: StateMut<'py>>(&mut self, st: &mut S) -> PyResult<()> {
+        let py = st.py();
+        let n = st.attempt_number()?;
+        let lvl = self.level(Event::GaveUp);
+        if lvl != Lvl::Off {
+            let outcome = st.outcome()?;
+            let what = shown(&outcome);
+            let attempts = if is_one(&n) { "attempt" } else { "attempts" };
+            match what {
+                Some(what) => emit(
+                    py,
+                    Event::GaveUp,
+                    lvl,
+                    format_args!(
+                        "{}: gave up after {} {}: the last {}",
+                        self.name(),
+                        Shown::Num(py, &n),
+                        attempts,
+                        what
+                    ),
+                ),
+                None => emit(
+                    py,
+                    Event::GaveUp,
+                    lvl,
+                    format_args!(
+                        "{}: gave up after {} {}",
+                        self.name(),
+                        Shown::Num(py, &n),
+                        attempts
+                    ),
+                ),
+            }
+        }
+        self.finish(st, Verdict::GaveUp, !is_one(&n))
+    }
+
+    /// The call ends with its latest outcome: a value (first try or recovered) or an
+    /// exception that was not retried. For a recovery, returns the awaitable of an async
+    /// `on_recovered` hook, which the driver awaits before the call returns.
+    pub fn settle<'py, S: StateMut<'py>>(
+        &mut self,
+        st: &mut S,
+        on_recovered: Option<&Callback>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let outcome = st.outcome()?;
+        let n = st.attempt_number()?;
+        let first = is_one(&n);
+        match outcome {
+            OutcomeRef::Returned(_) if first => {
+                self.finish(st, Verdict::FirstTry, false)?;
+                Ok(None)
+            }
+            OutcomeRef::Returned(_) => {
+                self.finish(st, Verdict::Recovered, true)?;
+                self.log_recovered(st.py(), &n, st)?;
+                let Some(cb) = on_recovered else {
+                    return Ok(None);
+                };
+                let out = cb
+                    .obj
+                    .bind(st.py())
+                    .call1((st.object()?,))
+                    .map_err(|e| crate::engine::with_context(st, e))?;
+                Ok(if cb.is_async { Some(out) } else { None })
+            }
+            _ => {
+                self.attempt_failed(st)?;
+                self.finish(st, Verdict::Error, !first)?;
+                Ok(None)
+            }
+        }
+    }
+
+    fn log_recovered<'py, S: StateView<'py>>(
+        &self,
+        py: Python<'py>,
+        n: &Num,
+        st: &S,
+    ) -> PyResult<()> {
+        let lvl = self.level(Event::Recovered);
+        if lvl == Lvl::Off {
+            return Ok(());
+        }
+        let _ = st;
+        emit(
+            py,
+            Event::Recovered,
+            lvl,
+            format_args!(
+                "{}: recovered after {} attempts",
+                self.name(),
+                Shown::Num(py, n)
+            ),
+        );
+        Ok(())
+    }
+
+    /// Counts the call's end (once), and checks its alert rule.
+    fn finish<'py, S: StateView<'py>>(
+        &mut self,
+        st: &S,
+        verdict: Verdict,
+        retried: bool,
+    ) -> PyResult<()> {
+        if self.done {
+            return Ok(());
+        }
+        self.done = true;
+        let Some(op) = self.counting().cloned() else {
+            return Ok(());
+        };
+        let py = st.py();
+        let end = Instant::now();
+        let elapsed = match self.t0 {
+            Some(t0) => nanos(end.saturating_duration_since(t0)),
+            // One decision of a call that Python drives (`BaseRetrying.iter`): the call's
+            // own clock is all there is.
+            None => elapsed_by_state(st)?,
+        };
+        op.finished(verdict, retried, elapsed);
+        alert_check(Some(py), &op, verdict, retried, end);
+        Ok(())
+    }
+
+    /// The call started, is driven by its owner, and has not been counted as ended.
+    pub fn unfinished(&self) -> bool {
+        self.owns && self.started && !self.done && self.metrics
+    }
+
+    /// A stepped call's driver goes away before the engine saw the end (a `return` inside
+    /// `with attempt:`): how its latest attempt ended, and its number.
+    pub fn abandon(&mut self, last: Last, attempt: u64) {
+        self.abandoned = Some((last, attempt));
+    }
+
+    #[cold]
+    fn count_unfinished(&mut self) {
+        let Some(op) = self.counting().cloned() else {
+            return;
+        };
+        let end = Instant::now();
+        let elapsed = self
+            .t0
+            .map(|t0| nanos(end.saturating_duration_since(t0)))
+            .unwrap_or(0);
+        let (verdict, attempts) = match self.abandoned {
+            Some((Last::Returned, 1)) => (Verdict::FirstTry, 1),
+            Some((Last::Returned, n)) => (Verdict::Recovered, n),
+            Some((Last::Other, n)) => (Verdict::Error, n),
+            None => (Verdict::Error, self.attempts),
+        };
+        // The attempt the engine never judged still counts as an attempt.
+        if attempts > self.attempts {
+            op.attempt();
+        }
+        let retried = attempts > 1;
+        op.finished(verdict, retried, elapsed);
+        if verdict == Verdict::Recovered && self.level(Event::Recovered) != Lvl::Off {
+            let name = op.name().to_owned();
+            let lvl = self.level(Event::Recovered);
+            let _ = Python::try_attach(|py| {
+                emit(
+                    py,
+                    Event::Recovered,
+                    lvl,
+                    format_args!("{name}: recovered after {attempts} attempts"),
+                )
+            });
+        }
+        alert_check(None, &op, verdict, retried, end);
+    }
+}
+
+impl Drop for CallObs {
+    fn drop(&mut self) {
+        if self.owns && self.started && !self.done {
+            self.done = true;
+            self.count_unfinished();
+        }
+    }
+}
+
+#[cold]
+fn elapsed_by_state<'py, S: StateView<'py>>(st: &S) -> PyResult<u64> {
+    let py = st.py();
+    let since = st.seconds_since_start()?;
+    let secs = match since {
+        Some(s) => s.as_f64(py).unwrap_or(0.0),
+        None => 0.0,
+    };
+    Ok(seconds_to_nanos(secs))
+}
+
+fn is_one(n: &Num) -> bool {
+    match n {
+        Num::Int(i) => *i == 1,
+        Num::Float(f) => *f == 1.0,
+        Num::Py(_) => false,
+    }
+}
+
+/// How a call's latest attempt ended, and its number, from its state.
+pub fn last_of(core: &crate::state::Core) -> (Last, u64) {
+    let last = match core.outcome {
+        crate::state::Outcome::Returned(_) => Last::Returned,
+        _ => Last::Other,
+    };
+    let n = match core.attempt_number {
+        Num::Int(i) => u64::try_from(i).unwrap_or(1),
+        _ => 1,
+    };
+    (last, n)
+}
