@@ -22,9 +22,9 @@ pub fn original_monotonic(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
 /// Python's monotonic reading at a known Rust instant.
 static ANCHOR: OnceLock<(f64, Instant)> = OnceLock::new();
 
-fn anchored(py: Python<'_>, original: &Bound<'_, PyAny>) -> PyResult<f64> {
+fn anchored(py: Python<'_>, original: &Bound<'_, PyAny>, now: Instant) -> PyResult<f64> {
     if let Some((base, at)) = ANCHOR.get() {
-        return Ok(base + at.elapsed().as_secs_f64());
+        return Ok(base + now.saturating_duration_since(*at).as_secs_f64());
     }
     let before = Instant::now();
     let base: f64 = original.call0()?.extract()?;
@@ -33,14 +33,21 @@ fn anchored(py: Python<'_>, original: &Bound<'_, PyAny>) -> PyResult<f64> {
     let at = before + (after - before) / 2;
     let (base, at) = *ANCHOR.get_or_init(|| (base, at));
     let _ = py;
-    Ok(base + at.elapsed().as_secs_f64())
+    Ok(base + now.saturating_duration_since(at).as_secs_f64())
 }
 
 pub fn monotonic(py: Python<'_>) -> PyResult<Num> {
+    Ok(monotonic_at(py)?.0)
+}
+
+/// `monotonic`, with the Rust instant it was read at when it came from Rust's clock: a call's
+/// duration (for the metrics) starts from the same reading, instead of taking another.
+pub fn monotonic_at(py: Python<'_>) -> PyResult<(Num, Option<Instant>)> {
     let current = interned::time_module(py)?.getattr(interned::monotonic(py))?;
     let original = original_monotonic(py)?;
     if current.is(original) {
-        return Ok(Num::Float(anchored(py, original)?));
+        let now = Instant::now();
+        return Ok((Num::Float(anchored(py, original, now)?), Some(now)));
     }
-    Ok(Num::from_py(&current.call0()?))
+    Ok((Num::from_py(&current.call0()?), None))
 }

@@ -4,8 +4,10 @@
 //! or a controller's plan is compiled; a call then only bumps relaxed atomics. Nothing here
 //! touches Python, so all of it is tested without an interpreter.
 //!
-//! A first-try success through the engine's fast path bumps three atomics (`fast_first_try`,
-//! one bucket, the duration sum); `calls`, `attempts` and `first_try` are derived from it at
+//! A first-try success through the engine's fast path bumps two atomics: one duration bucket
+//! and the duration sum. Every call that ends is in the histogram, and every call that ends
+//! through the engine is also in a verdict counter, so the fast path's calls are the
+//! histogram's count less those; `calls`, `attempts` and `first_try` are derived from that at
 //! snapshot time instead of being counted again.
 
 use std::collections::HashMap;
@@ -121,7 +123,6 @@ pub enum Verdict {
 #[derive(Default)]
 pub struct Operation {
     name: String,
-    fast_first_try: AtomicU64,
     duration: Histogram,
     started: AtomicU64,
     first_try: AtomicU64,
@@ -196,7 +197,6 @@ impl Operation {
     /// A first-try success that never entered the engine.
     #[inline]
     pub fn fast_success(&self, elapsed_ns: u64) {
-        self.fast_first_try.fetch_add(1, Relaxed);
         self.duration.observe_ns(elapsed_ns);
     }
 
@@ -221,6 +221,8 @@ impl Operation {
             Verdict::GaveUp => &self.gave_up,
             Verdict::Error => &self.errors,
         };
+        // The verdict first, the histogram second: a snapshot taken in between sees one
+        // fast-path call too few, never one too many.
         counter.fetch_add(1, Relaxed);
         if retried {
             self.retried_calls.fetch_add(1, Relaxed);
@@ -246,25 +248,31 @@ impl Operation {
     }
 
     pub fn snapshot(&self) -> Snapshot {
-        let fast = self.fast_first_try.load(Relaxed);
+        let first_try = self.first_try.load(Relaxed);
+        let recovered = self.recovered.load(Relaxed);
+        let gave_up = self.gave_up.load(Relaxed);
+        let errors = self.errors.load(Relaxed);
+        let duration = self.duration.snapshot();
+        let fast = duration
+            .count()
+            .saturating_sub(first_try + recovered + gave_up + errors);
         Snapshot {
             name: self.name.clone(),
             calls: fast + self.started.load(Relaxed),
-            first_try: fast + self.first_try.load(Relaxed),
-            recovered: self.recovered.load(Relaxed),
-            gave_up: self.gave_up.load(Relaxed),
-            errors: self.errors.load(Relaxed),
+            first_try: fast + first_try,
+            recovered,
+            gave_up,
+            errors,
             retried_calls: self.retried_calls.load(Relaxed),
             attempts: fast + self.attempts.load(Relaxed),
             retries: self.retries.load(Relaxed),
             slept_ns: self.slept_ns.load(Relaxed),
-            duration: self.duration.snapshot(),
+            duration,
         }
     }
 
     pub fn reset(&self) {
         for c in [
-            &self.fast_first_try,
             &self.started,
             &self.first_try,
             &self.recovered,

@@ -31,7 +31,7 @@ pub fn run_sync<'py>(
     stats: Option<Py<PyDict>>,
     op: &Arc<Operation>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let start = crate::clock::monotonic(py)?;
+    let (start, started_at) = crate::clock::monotonic_at(py)?;
     let stats = Stats::new(stats);
     stats.begin(py, &start)?;
     if plan.needs_state {
@@ -45,7 +45,10 @@ pub fn run_sync<'py>(
     let mut first_attempt = None;
     if plan.returns_first_success {
         // The first attempt, without the engine: a value returned here is the result.
-        let t0 = plan.observe.metrics.then(std::time::Instant::now);
+        let t0 = plan
+            .observe
+            .metrics
+            .then(|| started_at.unwrap_or_else(std::time::Instant::now));
         match func.call(args, kwargs) {
             Ok(v) => {
                 if let Some(t0) = t0 {
