@@ -119,7 +119,7 @@ def _install_reconfiguration_hook() -> None:
     # logging calls Manager._clear_cache whenever a level may have changed: on
     # Logger.setLevel (which dictConfig, fileConfig and basicConfig use), and on
     # logging.disable. The engine's cached levels go with logging's own.
-    manager = logging.Manager
+    manager: t.Any = logging.Manager  # _clear_cache is private: typeshed leaves it out
     original = manager._clear_cache
     if getattr(original, "_pertinax_resets_levels", False):
         return
@@ -130,7 +130,7 @@ def _install_reconfiguration_hook() -> None:
         _pertinax.log_reset_cache()
 
     _clear_cache._pertinax_resets_levels = True  # type: ignore[attr-defined]
-    manager._clear_cache = _clear_cache  # type: ignore[method-assign]
+    manager._clear_cache = _clear_cache
 
 
 _install_reconfiguration_hook()

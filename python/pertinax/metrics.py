@@ -34,7 +34,7 @@ __all__ = ["Alert", "clear_alerts", "operation_name", "reset", "set_alert", "sna
 
 def snapshot() -> dict[str, dict[str, t.Any]]:
     """Every operation that has been called, as plain data: ``{name: {counter: value}}``."""
-    return _pertinax.metrics_snapshot()  # type: ignore[no-any-return]
+    return _pertinax.metrics_snapshot()
 
 
 def reset() -> None:

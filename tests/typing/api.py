@@ -151,3 +151,18 @@ for attempt in Retrying(stop=stop_after_attempt(2)):
     assert_type(attempt, AttemptManager)
     with attempt:
         pass
+
+
+# --- pertinax's own keyword-only options -----------------------------------------------
+
+
+@retry(name="observed", metrics=False, on_recovered=lambda rs: None, log_levels="loud")
+def observed(number: int) -> str:
+    return str(number)
+
+
+assert_type(observed(1), str)
+observed("1")  # type: ignore[arg-type]
+assert_type(Retrying(metrics=False, log_levels={"retrying": "WARNING"}), Retrying)
+assert_type(Retrying().copy(metrics=False, on_recovered=None), Retrying)
+Retrying(metrics="yes")  # type: ignore[arg-type]

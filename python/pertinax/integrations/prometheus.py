@@ -66,7 +66,7 @@ class PertinaxCollector(Collector):
             buckets, cumulative = [], 0
             for bound, count in zip(h["bounds"], h["counts"], strict=False):
                 cumulative += count
-                buckets.append((floatToGoString(bound), cumulative))
+                buckets.append((floatToGoString(bound), cumulative))  # type: ignore[no-untyped-call]
             buckets.append(("+Inf", h["count"]))
             duration.add_metric([name], buckets, sum_value=h["sum"])
         return families
