@@ -376,6 +376,7 @@ class Scenario:
     raise_in: tuple[str, int] | None = None  # (callback name, attempt or sleep number)
     seed: int = 0
     calls: int = 1  # invocations of the same controller / decorated function
+    mutate: bool = False  # change strategy attributes in place before each later invocation
 
     def source(self) -> str:
         """The Retrying(...) arguments as code (for messages and bug reports)."""
@@ -401,6 +402,7 @@ class Scenario:
         return (
             f"Retrying({', '.join(parts)})  script={list(self.script)}"
             f"  raise_in={self.raise_in}  seed={self.seed}  calls={self.calls}"
+            f"  mutate={self.mutate}"
         )
 
 
@@ -510,6 +512,56 @@ ARGS = (1, "two")
 KWARGS = {"three": 3.0}
 
 
+_CHILDREN = ("stops", "wait_funcs", "strategies", "retries")
+_OWN_PREDICATE = ("retry_if_result", "retry_if_not_result", "retry_if_exception", "wait_exception")
+
+
+def mutate_strategies(obj: Any, path: str, out: list[Any], depth: int = 0) -> None:
+    """Change the documented attributes of a strategy tree in place, the way users patch
+    `fn.retry.stop.max_attempt_number`: tenacity reads them at every call. Records each change."""
+    if depth > 6:
+        return
+    for name in _CHILDREN:
+        members = getattr(obj, name, None)
+        if isinstance(members, (tuple, list)):
+            for i, m in enumerate(members):
+                mutate_strategies(m, f"{path}.{name}[{i}]", out, depth + 1)
+
+    def change(attr: str, new: Any) -> None:
+        out.append((path, attr, scrub(repr(getattr(obj, attr))), scrub(repr(new))))
+        setattr(obj, attr, new)
+
+    for attr in (
+        "max_attempt_number",
+        "wait_fixed",
+        "wait_random_min",
+        "wait_random_max",
+        "start",
+        "increment",
+        "min",
+        "exp_base",
+        "jitter",
+    ):
+        v = getattr(obj, attr, None)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            change(attr, v + 1)
+    for attr in ("multiplier", "max", "max_delay"):
+        v = getattr(obj, attr, None)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            change(attr, v * 2)
+    for attr in ("exception_types", "exception_cause_types"):
+        if hasattr(obj, attr):
+            change(attr, (ErrB, ErrC, ValueError))
+    if isinstance(getattr(obj, "message", None), str):
+        change("message", "retry me" if obj.message != "retry me" else "boom")
+    if getattr(obj, "match", None) is not None:
+        change("match", re.compile("r"))
+    if type(obj).__name__ in _OWN_PREDICATE and callable(getattr(obj, "predicate", None)):
+        new = (lambda v: v == "ok") if "result" in type(obj).__name__ else (lambda e: 1)
+        out.append((path, "predicate", "<callable>", "<callable>"))
+        obj.predicate = new
+
+
 def run(lib: Any, sc: Scenario, form: str) -> list[Any]:
     """Run the scenario under lib in the given form; return the full recording.
 
@@ -593,6 +645,14 @@ def run(lib: Any, sc: Scenario, form: str) -> list[Any]:
         return ("iteration_ended",)
 
     for i in range(1, sc.calls + 1):
+        if i > 1 and sc.mutate:
+            changes: list[Any] = []
+            owner = target.retry if form == "decorator" else target
+            for f in ("stop", "wait", "retry"):
+                # only objects the scenario made: never a library default or singleton
+                if f in kw and getattr(owner, f) is kw[f]:
+                    mutate_strategies(kw[f], f, changes)
+            ev.append(("mutated", changes))
         invocation[0] = i
         rec.calls = 0
         rec.sleeps = 0
@@ -958,6 +1018,7 @@ def scenarios(draw: Any) -> Scenario:
             ),
             draw(st.integers(1, 3)),
         )
+    calls = draw(st.sampled_from([1, 1, 1, 2]))
     return Scenario(
         script=tuple(draw(st.lists(steps(), min_size=1, max_size=6))),
         stop=stop,
@@ -975,5 +1036,6 @@ def scenarios(draw: Any) -> Scenario:
         enabled=draw(st.sampled_from([None, None, None, None, None, None, True, False])),
         raise_in=raise_in,
         seed=draw(st.integers(0, 1000)),
-        calls=draw(st.sampled_from([1, 1, 1, 2])),
+        calls=calls,
+        mutate=calls > 1 and draw(st.booleans()),
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import random
+import subprocess
 import sys
 import threading
 import types
@@ -1019,6 +1020,42 @@ def _flatten(obs: Any) -> list[Any]:
         items = list(result) if isinstance(result, list) else [result]
         return [("result", i, x) for i, x in enumerate(items)] + [("events", list(events))]
     return [obs]
+
+
+# Scripts that may crash the interpreter run in a child process; what it prints and its exit
+# status must match.
+CRASH_SCRIPTS = {
+    # GC during the allocation of a RetryCallState (its __dict__ allocation triggers a
+    # collection) must not traverse half-built state: 500 live states were enough to crash.
+    "many_live_call_states": """
+import gc
+keep = [lib.RetryCallState(None, None, (), {}) for _ in range(3000)]
+gc.collect()
+r = lib.Retrying(stop=lib.stop_after_attempt(2), before=keep.append, sleep=lambda s: None)
+for _ in range(1500):
+    try:
+        r(lambda: 1 / 0)
+    except lib.RetryError:
+        pass
+gc.collect()
+print(len(keep))
+""",
+}
+
+
+@needs_candidate
+@pytest.mark.parametrize("name", sorted(CRASH_SCRIPTS))
+def test_in_child_process(name: str) -> None:
+    def child(lib: Any) -> tuple[int, str, str]:
+        code = f"import {lib.__name__} as lib\n" + CRASH_SCRIPTS[name]
+        p = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+        )
+        return p.returncode, p.stdout, p.stderr[-2000:]
+
+    ref, cand = child(REFERENCE), child(CANDIDATE)
+    assert ref[0] == 0, ref
+    assert cand[:2] == ref[:2], f"{name}: tenacity {ref[:2]}, candidate {cand}"
 
 
 # ============================================================================================
