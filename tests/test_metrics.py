@@ -202,6 +202,19 @@ def test_one_handle_per_function_resolved_at_decoration() -> None:
     }
 
 
+def test_a_callable_whose_name_cannot_be_read_still_runs() -> None:
+    class Nameless:
+        # No __qualname__ or __name__ on the instance: the name would be its repr.
+        def __repr__(self) -> str:
+            raise RuntimeError("no name")
+
+        def __call__(self) -> int:
+            return 1
+
+    assert Retrying()(Nameless()) == 1
+    assert counts("<unknown>") == expect(calls=1, first_try=1, attempts=1)
+
+
 # --- the other drivers ------------------------------------------------------------------
 
 

@@ -354,7 +354,7 @@ pub fn step<'py>(
 ) -> PyResult<(u8, Bound<'py, PyAny>)> {
     let plan = engine.get().plan(controller, false)?;
     let stats = Stats::continuing(statistics)?;
-    let func = retry_state.borrow().r#fn.clone_ref(py);
+    let func = retry_state.try_borrow()?.r#fn.clone_ref(py);
     let op = crate::py::observe::operation_for(&plan.observe, controller, Some(func.bind(py)))?;
     let mut machine = Machine::new(plan, stats);
     machine.obs.attach(op, false);

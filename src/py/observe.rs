@@ -170,20 +170,23 @@ pub fn resolve(
     if let Some(name) = controller_name(controller)? {
         return Ok(metrics::operation(&name));
     }
-    let name: String = match func {
+    let name: PyResult<String> = match func {
         Some(f) if !f.is_none() => {
             static CELL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-            CELL.import(py, "pertinax._utils", "get_callback_name")?
-                .call1((f,))?
-                .extract()?
+            CELL.import(py, "pertinax._utils", "get_callback_name")
+                .and_then(|g| g.call1((f,)))
+                .and_then(|n| n.extract())
         }
         _ => {
             static CELL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-            CELL.import(py, "pertinax.metrics", "_caller_operation")?
-                .call0()?
-                .extract()?
+            CELL.import(py, "pertinax.metrics", "_caller_operation")
+                .and_then(|g| g.call0())
+                .and_then(|n| n.extract())
         }
     };
+    // A callable whose name cannot be read (a broken `__qualname__` property) still runs:
+    // observing it must never fail the call.
+    let name = name.unwrap_or_else(|_| "<unknown>".to_owned());
     Ok(metrics::operation(&name))
 }
 
