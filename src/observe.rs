@@ -123,7 +123,74 @@ macro_rules! event_at {
     };
 }
 
+/// Which level each event's Python logger lets through, as `Lvl` codes: 0 unknown, 1
+/// (DEBUG) to 4 (ERROR) the lowest level it handles, 5 none. An event nobody hears then costs
+/// one load, before `tracing` and the bridge's own cache are reached. Forgotten, with the
+/// bridge's cache, whenever Python logging is reconfigured (`reset_heard`).
+static HEARD: [AtomicU8; 5] = [
+    AtomicU8::new(0),
+    AtomicU8::new(0),
+    AtomicU8::new(0),
+    AtomicU8::new(0),
+    AtomicU8::new(0),
+];
+static HEARD_GENERATION: AtomicU64 = AtomicU64::new(0);
+const ALERT_SLOT: usize = 4;
+const LOGGER_NAMES: [&str; 5] = [
+    "pertinax.attempt_failed",
+    "pertinax.retrying",
+    "pertinax.gave_up",
+    "pertinax.recovered",
+    "pertinax.alert",
+];
+
+pub fn reset_heard() {
+    HEARD_GENERATION.fetch_add(1, Relaxed);
+    for h in &HEARD {
+        h.store(0, Relaxed);
+    }
+}
+
+/// Whether some Python logger would take a record of this level for this event.
+fn heard(py: Python<'_>, slot: usize, lvl: Lvl) -> bool {
+    let mut lowest = HEARD[slot].load(Relaxed);
+    if lowest == 0 {
+        // Asking Python runs Python code, which may let another thread reset the levels:
+        // a value read across a reset is used once, not kept.
+        let generation = HEARD_GENERATION.load(Relaxed);
+        lowest = ask_logging(py, LOGGER_NAMES[slot]);
+        if HEARD_GENERATION.load(Relaxed) == generation {
+            HEARD[slot].store(lowest, Relaxed);
+        }
+    }
+    lvl.code() >= lowest
+}
+
+#[cold]
+fn ask_logging(py: Python<'_>, name: &str) -> u8 {
+    let ask = || -> PyResult<u8> {
+        let logger = py.import("logging")?.call_method1("getLogger", (name,))?;
+        for lvl in [Lvl::Debug, Lvl::Info, Lvl::Warn, Lvl::Error] {
+            if logger
+                .call_method1("isEnabledFor", (lvl.to_python(),))?
+                .is_truthy()?
+            {
+                return Ok(lvl.code());
+            }
+        }
+        Ok(5)
+    };
+    // If Python cannot say, let every record through to the bridge, which asks again.
+    ask().unwrap_or_else(|e| {
+        drop(e);
+        Lvl::Debug.code()
+    })
+}
+
 fn emit(py: Python<'_>, event: Event, lvl: Lvl, args: fmt::Arguments<'_>) {
+    if !heard(py, event as usize, lvl) {
+        return;
+    }
     match event {
         Event::AttemptFailed => event_at!("pertinax::attempt_failed", lvl, "{}", args),
         Event::Retrying => event_at!("pertinax::retrying", lvl, "{}", args),
@@ -271,19 +338,22 @@ fn report_alerts(py: Python<'_>, op: &Operation, fired: &[Fired]) {
         None => return,
     };
     for f in fired {
-        tracing::event!(
-            target: "pertinax::alert",
-            tracing::Level::ERROR,
-            "{}: {} {:.3} over the last {} seconds crossed the threshold {} ({} of {} calls)",
-            op.name(),
-            f.rate.name().replace('_', " "),
-            f.value,
-            window,
-            f.threshold,
-            f.matching,
-            f.calls
-        );
-        swallow_logging_error(py);
+        // Logged only if some handler hears it; the callback runs either way.
+        if heard(py, ALERT_SLOT, Lvl::Error) {
+            tracing::event!(
+                target: "pertinax::alert",
+                tracing::Level::ERROR,
+                "{}: {} {:.3} over the last {} seconds crossed the threshold {} ({} of {} calls)",
+                op.name(),
+                f.rate.name().replace('_', " "),
+                f.value,
+                window,
+                f.threshold,
+                f.matching,
+                f.calls
+            );
+            swallow_logging_error(py);
+        }
         if let Some(cb) = &callback {
             let result = alert_dict(py, op, f, window).and_then(|d| cb.bind(py).call1((d,)));
             if let Err(e) = result {

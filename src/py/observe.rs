@@ -31,6 +31,7 @@ pub fn install_logger(py: Python<'_>) -> PyResult<()> {
 /// `pertinax.logs` calls it whenever logging is reconfigured.
 #[pyfunction]
 pub fn log_reset_cache() {
+    observe::reset_heard();
     if let Some(h) = LOG_RESET.get() {
         h.reset();
     }
