@@ -972,12 +972,23 @@ def retries() -> st.SearchStrategy[str]:
     return tree.map(lambda t: t[0])
 
 
-def steps() -> st.SearchStrategy[tuple[Any, ...]]:
+def _raise_step() -> st.SearchStrategy[tuple[Any, ...]]:
     exc = st.sampled_from(EXC_NAMES)
     msg = st.sampled_from(MESSAGES)
-    raise_ = st.tuples(st.just("raise"), exc, msg, st.one_of(st.none(), st.tuples(exc, msg)))
+    return st.tuples(st.just("raise"), exc, msg, st.one_of(st.none(), st.tuples(exc, msg)))
+
+
+def _try_again_step() -> st.SearchStrategy[tuple[Any, ...]]:
+    exc = st.sampled_from(EXC_NAMES)
+    msg = st.sampled_from(MESSAGES)
+    return st.tuples(st.just("tryagain"), st.sampled_from([None, "cause", "context"]), exc, msg)
+
+
+def steps() -> st.SearchStrategy[tuple[Any, ...]]:
+    msg = st.sampled_from(MESSAGES)
+    raise_ = _raise_step()
     ret = st.tuples(st.just("return"), st.sampled_from(RESULTS))
-    again = st.tuples(st.just("tryagain"), st.sampled_from([None, "cause", "context"]), exc, msg)
+    again = _try_again_step()
     halt = st.tuples(st.just("halt"), msg)
     # weights: raise 3, return 3, TryAgain 1; a BaseException (which ends most runs) rarely
     kind = st.sampled_from(["raise"] * 9 + ["return"] * 9 + ["tryagain"] * 3 + ["halt"])
@@ -1019,11 +1030,14 @@ def scenarios(draw: Any) -> Scenario:
             draw(st.integers(1, 3)),
         )
     calls = draw(st.sampled_from([1, 1, 1, 2]))
+    # mostly a few failures first, so that most runs retry and sleep at least once
+    failures = st.one_of(_raise_step(), _raise_step(), _raise_step(), _try_again_step())
+    script = draw(st.lists(failures, max_size=3)) + draw(st.lists(steps(), min_size=1, max_size=4))
     return Scenario(
-        script=tuple(draw(st.lists(steps(), min_size=1, max_size=6))),
+        script=tuple(script),
         stop=stop,
-        wait=opt(waits()),
-        retry=opt(retries()),
+        wait=draw(st.one_of(waits(), waits(), waits(), waits(), st.none())),
+        retry=draw(st.one_of(retries(), retries(), retries(), st.none())),
         reraise=opt(st.booleans()),
         before=draw(st.sampled_from([OMIT, "None", "rec", "rec"])),
         after=draw(st.sampled_from([OMIT, "None", "rec", "rec"])),

@@ -1127,7 +1127,9 @@ def _mutants() -> list[types.ModuleType]:
 
 @pytest.mark.parametrize("mutant", _mutants(), ids=lambda m: m.mutation)
 def test_harness_catches_mutant(mutant: types.ModuleType) -> None:
-    @settings(
+    """Each broken copy of tenacity must be caught by the generated scenarios or, for strategy
+    values, by the direct evaluation of generated waits."""
+    quick = settings(
         max_examples=300,
         deadline=None,
         derandomize=True,
@@ -1136,9 +1138,25 @@ def test_harness_catches_mutant(mutant: types.ModuleType) -> None:
         suppress_health_check=_HC,
         print_blob=False,
     )
+
+    @quick
     @given(sc=scenarios())
     def generated(sc: Scenario) -> None:
         check(sc, REFERENCE, mutant)
 
-    with pytest.raises(Mismatch):
-        generated()
+    @quick
+    @given(expr=waits(falsy=False), attempts=_ATTEMPTS, seed=st.integers(0, 1000))
+    def wait_values(expr: str, attempts: list[int], seed: int) -> None:
+        calls = [
+            lambda lib, rec, n=n: _state(lib, rec, n, ("raise", "ErrA", "x", None))
+            for n in attempts
+        ]
+        _direct_compare(expr, calls, seed, mutant)
+
+    caught = []
+    for search in (generated, wait_values):
+        try:
+            search()
+        except Mismatch:
+            caught.append(search.__name__)
+    assert caught, f"mutant {mutant.mutation!r} went unnoticed"
