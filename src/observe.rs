@@ -416,7 +416,9 @@ impl PlanObserve {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Last {
     Returned,
-    Other,
+    Raised,
+    /// Between attempts (cancelled while sleeping, say): no attempt is pending.
+    Missing,
 }
 
 /// One call, as observed.
@@ -728,14 +730,15 @@ impl CallObs {
             .t0
             .map(|t0| nanos(end.saturating_duration_since(t0)))
             .unwrap_or(0);
-        let (verdict, attempts) = match self.abandoned {
-            Some((Last::Returned, 1)) => (Verdict::FirstTry, 1),
-            Some((Last::Returned, n)) => (Verdict::Recovered, n),
-            Some((Last::Other, n)) => (Verdict::Error, n),
-            None => (Verdict::Error, self.attempts),
+        let (verdict, attempts, made) = match self.abandoned {
+            Some((Last::Returned, 1)) => (Verdict::FirstTry, 1, true),
+            Some((Last::Returned, n)) => (Verdict::Recovered, n, true),
+            Some((Last::Raised, n)) => (Verdict::Error, n, true),
+            Some((Last::Missing, n)) => (Verdict::Error, n, false),
+            None => (Verdict::Error, self.attempts, false),
         };
-        // The attempt the engine never judged still counts as an attempt.
-        if attempts > self.attempts {
+        // An attempt that was made but that the engine never judged still counts.
+        if made && attempts > self.attempts {
             op.attempt();
         }
         let retried = attempts > 1;
@@ -788,7 +791,8 @@ fn is_one(n: &Num) -> bool {
 pub fn last_of(core: &crate::state::Core) -> (Last, u64) {
     let last = match core.outcome {
         crate::state::Outcome::Returned(_) => Last::Returned,
-        _ => Last::Other,
+        crate::state::Outcome::Missing => Last::Missing,
+        _ => Last::Raised,
     };
     let n = match core.attempt_number {
         Num::Int(i) => u64::try_from(i).unwrap_or(1),

@@ -255,6 +255,18 @@ def test_the_iterator_counts_a_loop_that_ends_and_one_left_with_return() -> None
     assert counts("loop") == expect(calls=2, recovered=2, attempts=5, retries=3, retried_calls=2)
 
 
+def test_a_loop_whose_sleep_raises_counts_no_phantom_attempt() -> None:
+    def interrupted_sleep(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        for attempt in Retrying(name="cut", sleep=interrupted_sleep):
+            with attempt:
+                raise OSError("down")
+    gc.collect()
+    assert counts("cut") == expect(calls=1, errors=1, attempts=1, retries=1, retried_calls=1)
+
+
 def test_an_unnamed_loop_counts_under_the_function_running_it() -> None:
     def fetch() -> None:
         for attempt in Retrying(stop=stop_after_attempt(2), sleep=no_sleep):
