@@ -2,6 +2,7 @@
 
 import asyncio
 import gc
+import pickle
 import threading
 import weakref
 
@@ -316,6 +317,21 @@ def test_async_calls_and_loops_count() -> None:
     )
 
 
+def test_an_unnamed_async_loop_counts_under_the_coroutine_running_it() -> None:
+    async def no_async_sleep(seconds: float) -> None:
+        pass
+
+    async def refresh_cache() -> None:
+        fn = script(OSError(), 1)
+        async for attempt in AsyncRetrying(sleep=no_async_sleep):
+            with attempt:
+                fn()
+
+    asyncio.run(refresh_cache())
+    name = f"{__name__}.test_an_unnamed_async_loop_counts_under_the_coroutine_running_it.<locals>.refresh_cache"
+    assert counts(name) == expect(calls=1, recovered=1, attempts=2, retries=1, retried_calls=1)
+
+
 # --- opting out, resetting --------------------------------------------------------------
 
 
@@ -338,6 +354,14 @@ def test_a_policy_opts_out_and_copies_carry_the_choice() -> None:
     counted.retry.metrics = False
     counted()
     assert counts("quiet")["calls"] == 1
+
+
+def test_the_options_survive_pickling() -> None:
+    r = Retrying(name="pickled", metrics=False, log_levels="loud")
+    again = pickle.loads(pickle.dumps(r))
+    assert (again.metrics, again.log_levels, again.on_recovered) == (False, "loud", None)
+    again(script(1))
+    assert "pickled" not in metrics.snapshot()
 
 
 def test_the_new_options_are_keyword_only() -> None:
