@@ -4,6 +4,7 @@ pub mod alert;
 pub mod clock;
 pub mod engine;
 pub mod errors;
+pub mod events;
 pub mod metrics;
 pub mod num;
 pub mod observe;

@@ -8,8 +8,9 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::alert::{Monitor, Rule};
+use crate::events::{self, Lvl};
 use crate::metrics::{self, Operation, Snapshot, BUCKET_BOUNDS};
-use crate::observe::{self, Lvl, PlanObserve};
+use crate::observe::{self, PlanObserve};
 use crate::strategy::{is_coroutine_callable, Callback};
 
 static LOG_RESET: OnceLock<pyo3_log::ResetHandle> = OnceLock::new();
@@ -31,7 +32,7 @@ pub fn install_logger(py: Python<'_>) -> PyResult<()> {
 /// `pertinax.logs` calls it whenever logging is reconfigured.
 #[pyfunction]
 pub fn log_reset_cache() {
-    observe::reset_heard();
+    events::reset_heard();
     if let Some(h) = LOG_RESET.get() {
         h.reset();
     }
@@ -41,13 +42,13 @@ pub fn log_reset_cache() {
 /// without `log_levels=`.
 #[pyfunction]
 pub fn log_set_levels(levels: [i64; 4]) -> PyResult<()> {
-    observe::set_global_levels(parse_levels(&levels)?);
+    events::set_global_levels(parse_levels(&levels)?);
     Ok(())
 }
 
 #[pyfunction]
 pub fn log_levels() -> [i64; 4] {
-    observe::global_levels().map(Lvl::to_python)
+    events::global_levels().map(Lvl::to_python)
 }
 
 fn parse_levels(levels: &[i64; 4]) -> PyResult<[Lvl; 4]> {
