@@ -164,9 +164,7 @@ impl Stats {
         Ok(stats)
     }
 
-    /// tenacity's `begin()`: the four keys, in this order. When the dict already holds them
-    /// (the usual case from the second call on), only the values that differ are written,
-    /// which for a run of first-try successes is `start_time` alone.
+    /// tenacity's `begin()`: the four keys, in this order.
     pub fn begin(&self, py: Python<'_>, start_time: &Num) -> PyResult<()> {
         let Some(dict) = &self.dict else {
             return Ok(());
@@ -180,36 +178,33 @@ impl Stats {
             interned::idle_for(py),
             interned::delay_since_first_attempt(py),
         ];
-        let wanted = [None, Some(&one), Some(&zero), Some(&zero)];
-        // Which values need writing, if the keys are exactly tenacity's four in order.
-        let mut stale = [true; 4];
-        let mut in_order = dict.len() == 4;
-        if in_order {
-            for (i, (key, value)) in dict.iter().enumerate() {
-                if !key.is(keys[i]) && !key.eq(keys[i])? {
-                    in_order = false;
-                    break;
+        // From the second call on the dict holds tenacity's four keys already: write
+        // `start_time`, and the other three only where a retrying call changed them (small
+        // ints are shared objects in CPython, so identity is the cheap test).
+        if dict.len() == 4 {
+            let mut present = true;
+            let mut stale = [false; 3];
+            for (i, want) in [&one, &zero, &zero].into_iter().enumerate() {
+                match dict.get_item(keys[i + 1])? {
+                    Some(v) => stale[i] = !v.is(want.as_any()),
+                    None => present = false,
                 }
-                // Small ints are shared objects in CPython, so identity is the cheap test;
-                // anything else (0.0, another int) is simply written again.
-                stale[i] = match wanted[i] {
-                    Some(w) => !value.is(w.as_any()),
-                    None => true,
-                };
+            }
+            if present {
+                dict.set_item(keys[0], start_time.to_py(py))?;
+                for (i, want) in [&one, &zero, &zero].into_iter().enumerate() {
+                    if stale[i] {
+                        dict.set_item(keys[i + 1], want)?;
+                    }
+                }
+                return Ok(());
             }
         }
-        if !in_order {
-            dict.clear();
-            stale = [true; 4];
-        }
+        dict.clear();
         dict.set_item(keys[0], start_time.to_py(py))?;
-        for i in 1..4 {
-            if stale[i] {
-                if let Some(w) = wanted[i] {
-                    dict.set_item(keys[i], w)?;
-                }
-            }
-        }
+        dict.set_item(keys[1], &one)?;
+        dict.set_item(keys[2], &zero)?;
+        dict.set_item(keys[3], &zero)?;
         Ok(())
     }
 

@@ -61,6 +61,17 @@ def _is_no_wait(wait: object) -> bool:
     return wait is None or wait == 0
 
 
+class _LazyThreadLocal:
+    """A `threading.local()` made the first time an instance reads `_local`, then kept in
+    the instance dict (this is a non-data descriptor, so the instance dict wins)."""
+
+    def __get__(self, obj: object, owner: type | None = None) -> t.Any:
+        if obj is None:
+            return self
+        # setdefault: two threads racing here end up with the same object.
+        return obj.__dict__.setdefault("_local", threading.local())
+
+
 # Attributes the engine never reads: setting them does not invalidate the compiled plan.
 _PLAN_NEUTRAL = frozenset({"_local", "_engine", "_wrapper_call", "_name"})
 
@@ -87,26 +98,32 @@ class BaseRetrying(ABC):
         on_recovered: t.Callable[[RetryCallState], t.Any] | None = None,
         log_levels: _logs.LevelsT | None = None,
     ) -> None:
-        object.__setattr__(self, "_engine", _pertinax.Engine())
-        self.sleep = sleep
-        self.stop = stop
-        self.wait = wait_none() if _is_no_wait(wait) else wait
-        self.retry = retry
-        self.before = before
-        self.after = after
-        self.before_sleep = before_sleep
-        self.reraise = reraise
-        self._local = threading.local()
-        self.retry_error_cls = retry_error_cls
-        self.retry_error_callback = retry_error_callback
-        self._name = name
-        self.enabled = enabled
-        # pertinax's own options (keyword-only; see pertinax.metrics and pertinax.logs).
-        self.metrics = metrics
-        self.on_recovered = on_recovered
         if log_levels is not None:
             _logs._level_numbers(log_levels)
-        self.log_levels = log_levels
+        # Written straight into the instance dict: a new engine has no plan to invalidate,
+        # and skipping our __setattr__ makes building a controller cheap.
+        self.__dict__.update(
+            _engine=_pertinax.Engine(),
+            sleep=sleep,
+            stop=stop,
+            wait=wait_none() if _is_no_wait(wait) else wait,
+            retry=retry,
+            before=before,
+            after=after,
+            before_sleep=before_sleep,
+            reraise=reraise,
+            retry_error_cls=retry_error_cls,
+            retry_error_callback=retry_error_callback,
+            _name=name,
+            enabled=enabled,
+            # pertinax's own options (keyword-only; see pertinax.metrics and pertinax.logs).
+            metrics=metrics,
+            on_recovered=on_recovered,
+            log_levels=log_levels,
+        )
+
+    # tenacity keeps per-thread state in `self._local`; it is made on first use.
+    _local = _LazyThreadLocal()
 
     # Any change to what the engine reads recompiles the plan on the next call.
     def __setattr__(self, name: str, value: t.Any) -> None:
@@ -355,12 +372,14 @@ class Retrying(BaseRetrying):
                 return do
 
 
-def _sync_wrapper(call: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+def _sync_wrapper(call: _pertinax.RetryingCall) -> t.Callable[..., t.Any]:
     # A real function (not the native callable itself): whatever inspects a decorated
     # function (inspect.isfunction, Celery's task signatures, mock's autospec) sees what it
     # sees with tenacity. Its body only hands the arguments to the Rust loop.
+    run = call.run
+
     def wrapped_f(*args: t.Any, **kw: t.Any) -> t.Any:
-        return call(*args, **kw)
+        return run(args, kw)
 
     return wrapped_f
 

@@ -98,23 +98,25 @@ fn mark_async(cb: Option<&mut Callback>, is_async: bool, py: Python<'_>) -> PyRe
 
 fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
     let py = controller.py();
-    let get = |name: &str| controller.getattr(name);
-    let mut stop = Stop::compile(&get("stop")?)?;
-    let mut wait = Wait::compile(&get("wait")?)?;
-    let mut retry = Retry::compile(&get("retry")?)?;
+    let mut stop = Stop::compile(&controller.getattr(pyo3::intern!(py, "stop"))?)?;
+    let mut wait = Wait::compile(&controller.getattr(pyo3::intern!(py, "wait"))?)?;
+    let mut retry = Retry::compile(&controller.getattr(pyo3::intern!(py, "retry"))?)?;
     mark_async(stop.top_level_callback(), is_async, py)?;
     mark_async(wait.top_level_callback(), is_async, py)?;
     mark_async(retry.top_level_callback(), is_async, py)?;
-    let before = hook(get("before")?, is_async)?;
-    let after = hook(get("after")?, is_async)?;
-    let before_sleep = hook(get("before_sleep")?, is_async)?;
-    let callback = get("retry_error_callback")?;
+    let before = hook(controller.getattr(pyo3::intern!(py, "before"))?, is_async)?;
+    let after = hook(controller.getattr(pyo3::intern!(py, "after"))?, is_async)?;
+    let before_sleep = hook(
+        controller.getattr(pyo3::intern!(py, "before_sleep"))?,
+        is_async,
+    )?;
+    let callback = controller.getattr(pyo3::intern!(py, "retry_error_callback"))?;
     let retry_error_callback = if callback.is_truthy()? {
         hook(callback, is_async)?
     } else {
         None
     };
-    let sleep = get("sleep")?;
+    let sleep = controller.getattr(pyo3::intern!(py, "sleep"))?;
     let sleep_is_default = sleep.is(interned::default_sleep(py)?);
     let observe = crate::py::observe::compile(controller, is_async)?;
     let needs_state = observe.on_recovered.is_some()
@@ -136,9 +138,15 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
         retry_error_callback,
         sleep: sleep.unbind(),
         sleep_is_default,
-        reraise: get("reraise")?.is_truthy()?,
-        retry_error_cls: get("retry_error_cls")?.unbind(),
-        enabled: get("enabled")?.is_truthy()?,
+        reraise: controller
+            .getattr(pyo3::intern!(py, "reraise"))?
+            .is_truthy()?,
+        retry_error_cls: controller
+            .getattr(pyo3::intern!(py, "retry_error_cls"))?
+            .unbind(),
+        enabled: controller
+            .getattr(pyo3::intern!(py, "enabled"))?
+            .is_truthy()?,
         needs_state,
         returns_first_success,
         observe,

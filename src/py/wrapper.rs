@@ -54,8 +54,53 @@ impl RetryingCall {
         })
     }
 
+    /// Runs one call of the function: `run(args, kwargs)`, with the tuple and dict the
+    /// Python wrapper received. A plain method, so CPython calls it without building an
+    /// argument tuple.
+    fn run<'py>(
+        &self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let kwargs = if kwargs.is_empty() {
+            None
+        } else {
+            Some(kwargs)
+        };
+        self.invoke(py, args, kwargs)
+    }
+
     #[pyo3(signature = (*args, **kwargs))]
     fn __call__<'py>(
+        &self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.invoke(py, args, kwargs)
+    }
+
+    #[getter]
+    fn statistics(&self, py: Python<'_>) -> Py<PyDict> {
+        self.statistics.clone_ref(py)
+    }
+
+    #[getter]
+    fn ran(&self) -> bool {
+        self.ran.load(Ordering::Relaxed)
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.func)?;
+        visit.call(&self.controller)?;
+        visit.call(&self.engine)?;
+        visit.call(&self.statistics)
+    }
+}
+
+impl RetryingCall {
+    fn invoke<'py>(
         &self,
         py: Python<'py>,
         args: &Bound<'py, PyTuple>,
@@ -87,22 +132,5 @@ impl RetryingCall {
             Some(self.statistics.clone_ref(py)),
             &self.op,
         )
-    }
-
-    #[getter]
-    fn statistics(&self, py: Python<'_>) -> Py<PyDict> {
-        self.statistics.clone_ref(py)
-    }
-
-    #[getter]
-    fn ran(&self) -> bool {
-        self.ran.load(Ordering::Relaxed)
-    }
-
-    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        visit.call(&self.func)?;
-        visit.call(&self.controller)?;
-        visit.call(&self.engine)?;
-        visit.call(&self.statistics)
     }
 }

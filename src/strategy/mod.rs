@@ -75,8 +75,9 @@ impl Registry {
             let base = base?;
             if let Some((native, name)) = self.lookup(&base) {
                 for attr in overridable {
-                    let mine = ty.getattr(*attr).ok();
-                    let theirs = native.bind(py).getattr(*attr).ok();
+                    let name = pyo3::types::PyString::intern(py, attr);
+                    let mine = ty.getattr(&name).ok();
+                    let theirs = native.bind(py).getattr(&name).ok();
                     let same = match (&mine, &theirs) {
                         (Some(a), Some(b)) => a.is(b),
                         (None, None) => true,

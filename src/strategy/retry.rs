@@ -84,9 +84,13 @@ impl Retry {
     }
 
     fn from_kind(obj: &Bound<'_, PyAny>, kind: &'static str) -> PyResult<Retry> {
-        let attr = |name: &str| -> PyResult<Py<PyAny>> { Ok(obj.getattr(name)?.unbind()) };
+        let attr = |name: &str| -> PyResult<Py<PyAny>> {
+            Ok(obj
+                .getattr(pyo3::types::PyString::intern(obj.py(), name))?
+                .unbind())
+        };
         let many = |name: &str| -> PyResult<Vec<Retry>> {
-            obj.getattr(name)?
+            obj.getattr(pyo3::types::PyString::intern(obj.py(), name))?
                 .try_iter()?
                 .map(|r| Retry::compile(&r?))
                 .collect()
@@ -95,8 +99,11 @@ impl Retry {
         // it keeps its own logic, reached through the `predicate` attribute (the bound
         // `_check`), exactly as tenacity's `retry_if_exception.__call__` does.
         if let Some(native) = classes(obj.py())?.class(obj.py(), kind) {
-            let mine = obj.get_type().getattr("_check").ok();
-            let theirs = native.getattr("_check").ok();
+            let mine = obj
+                .get_type()
+                .getattr(pyo3::intern!(obj.py(), "_check"))
+                .ok();
+            let theirs = native.getattr(pyo3::intern!(obj.py(), "_check")).ok();
             if let (Some(mine), Some(theirs)) = (mine, theirs) {
                 if !mine.is(&theirs) {
                     let predicate = attr("predicate")?;
@@ -110,7 +117,7 @@ impl Retry {
             }
         }
         let message = || -> PyResult<Message> {
-            let m = obj.getattr("message")?;
+            let m = obj.getattr(pyo3::intern!(obj.py(), "message"))?;
             if !m.is_none() {
                 return Ok(Message::Equals(m.unbind()));
             }

@@ -78,11 +78,11 @@ impl Stop {
 
     fn from_kind(obj: &Bound<'_, PyAny>, kind: &'static str) -> PyResult<Stop> {
         let num = |attr: &str| -> PyResult<Result<f64, String>> {
-            let v = obj.getattr(attr)?;
+            let v = obj.getattr(pyo3::types::PyString::intern(obj.py(), attr))?;
             Ok(arg_f64(kind, attr, &v).map_err(|e| e.to_string()))
         };
         let many = |attr: &str| -> PyResult<Vec<Stop>> {
-            obj.getattr(attr)?
+            obj.getattr(pyo3::types::PyString::intern(obj.py(), attr))?
                 .try_iter()?
                 .map(|s| Stop::compile(&s?))
                 .collect()
@@ -101,7 +101,9 @@ impl Stop {
                 Ok(v) => Stop::BeforeDelay(v),
                 Err(e) => Stop::Invalid(e),
             },
-            "stop_when_event_set" => Stop::WhenEventSet(obj.getattr("event")?.unbind()),
+            "stop_when_event_set" => {
+                Stop::WhenEventSet(obj.getattr(pyo3::intern!(obj.py(), "event"))?.unbind())
+            }
             "stop_any" => Stop::Any(many("stops")?),
             "stop_all" => Stop::All(many("stops")?),
             _ => Stop::Python(Callback::new(obj.clone().unbind())),

@@ -107,7 +107,7 @@ impl Wait {
         // Invalid (raised at first use, where tenacity fails too).
         let mut bad: Option<String> = None;
         let mut num = |attr: &str| -> PyResult<Num> {
-            let v = obj.getattr(attr)?;
+            let v = obj.getattr(pyo3::types::PyString::intern(obj.py(), attr))?;
             if v.extract::<f64>().is_err() && bad.is_none() {
                 bad = Some(bad_arg(kind, attr, &v).to_string());
             }
@@ -122,7 +122,7 @@ impl Wait {
             })
         };
         let many = |attr: &str| -> PyResult<Vec<Wait>> {
-            obj.getattr(attr)?
+            obj.getattr(pyo3::types::PyString::intern(obj.py(), attr))?
                 .try_iter()?
                 .map(|s| Wait::compile(&s?))
                 .collect()
@@ -149,7 +149,9 @@ impl Wait {
             }
             "wait_combine" => Wait::Combine(many("wait_funcs")?),
             "wait_chain" => Wait::Chain(many("strategies")?),
-            "wait_exception" => Wait::Exception(obj.getattr("predicate")?.unbind()),
+            "wait_exception" => {
+                Wait::Exception(obj.getattr(pyo3::intern!(obj.py(), "predicate"))?.unbind())
+            }
             _ => Wait::Python(Callback::new(obj.clone().unbind())),
         };
         Ok(match bad {
