@@ -490,3 +490,23 @@ def test_a_real_retry_error_pickles_for_celery() -> None:
     assert isinstance(again, RetryError)
     assert again.last_attempt.attempt_number == 2
     assert isinstance(again.last_attempt.exception(), KeyError)
+
+
+def test_many_live_call_states_survive_garbage_collection() -> None:
+    # A collection that starts while a RetryCallState is being made (its __dict__ is made
+    # after the object is tracked) must not visit fields that are not written yet. Run in a
+    # child process: a regression would crash the interpreter.
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, pertinax\n"
+        "gc.set_threshold(1)\n"
+        "keep = [pertinax.RetryCallState(None, None, (), {}) for _ in range(20000)]\n"
+        "class Sub(pertinax.RetryCallState): pass\n"
+        "more = [Sub(None, None, (), {}) for _ in range(2000)]\n"
+        "print(len(keep) + len(more))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "22000"

@@ -14,6 +14,11 @@ use crate::state::{make_future, Core, NextAction, Outcome};
 
 #[pyclass(dict, weakref, subclass, module = "pertinax", name = "RetryCallState")]
 pub struct RetryCallState {
+    /// Set once the fields are written. On CPython 3.11, `object.__new__` makes the instance
+    /// `__dict__` of a just-allocated (zero-filled, already GC-tracked) object; that
+    /// allocation can start a collection that traverses this object before PyO3 has written
+    /// its fields. A zero byte here tells `__traverse__` there is nothing to visit yet.
+    ready: bool,
     pub core: Core,
     #[pyo3(get, set)]
     pub retry_object: Py<PyAny>,
@@ -37,6 +42,7 @@ impl RetryCallState {
         Bound::new(
             py,
             RetryCallState {
+                ready: true,
                 core: Core::new(start_time),
                 retry_object: retry_object.clone().unbind(),
                 r#fn: func.clone().unbind(),
@@ -66,6 +72,7 @@ impl RetryCallState {
         kwargs: Py<PyAny>,
     ) -> PyResult<Self> {
         Ok(RetryCallState {
+            ready: true,
             core: Core::new(crate::clock::monotonic(py)?),
             retry_object,
             r#fn,
@@ -242,6 +249,9 @@ impl RetryCallState {
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if !self.ready {
+            return Ok(());
+        }
         visit.call(&self.retry_object)?;
         visit.call(&self.r#fn)?;
         visit.call(&self.args)?;
