@@ -108,9 +108,15 @@ def test_import_pertinax_imports_neither_asyncio_nor_tornado_gen() -> None:
 
 
 def test_constructor_signature_matches_tenacity() -> None:
-    ours = inspect.signature(AsyncRetrying.__init__).parameters
-    theirs = inspect.signature(tenacity.AsyncRetrying.__init__).parameters
-    assert list(ours) == list(theirs)
+    def positional(cls: Any) -> list[str]:
+        params = inspect.signature(cls.__init__).parameters.values()
+        return [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
+
+    assert positional(AsyncRetrying) == positional(tenacity.AsyncRetrying)
+    # pertinax's own options are keyword-only, as on every controller.
+    assert positional(AsyncRetrying) == positional(pertinax.Retrying)
+    r = AsyncRetrying(metrics=False, on_recovered=print, log_levels=None)
+    assert r.copy().metrics is False and r.copy().on_recovered is print
     assert AsyncRetrying().sleep is pasyncio._portable_async_sleep
     assert inspect.iscoroutinefunction(AsyncRetrying.__call__)
     assert "AsyncRetrying object at 0x" in repr(AsyncRetrying())

@@ -40,7 +40,7 @@ class TornadoRetrying(BaseRetrying):
         super().__init__(**kwargs)
         self.sleep = sleep
 
-    @gen.coroutine  # type: ignore[misc]
+    @gen.coroutine
     @override
     def __call__(  # type: ignore[override]
         self,
@@ -73,9 +73,9 @@ class TornadoRetrying(BaseRetrying):
                     return value  # type: ignore[no-any-return]
         finally:
             # A traceback through this frame must not keep the call (and its exception).
-            call = None
+            del call
 
-    @gen.coroutine  # type: ignore[misc]
+    @gen.coroutine
     def _call_with_iter(
         self,
         fn: typing.Callable[..., typing.Any],

@@ -25,6 +25,7 @@ from .retry import RetryBaseT, retry_all, retry_any, retry_if_exception, retry_i
 
 if t.TYPE_CHECKING:
     from .._retrying import _RetryDecorated
+    from ..logs import LevelsT as _LevelsT
     from ..retry import RetryBaseT as SyncRetryBaseT
     from ..stop import StopBaseT
     from ..wait import WaitBaseT
@@ -53,9 +54,9 @@ def _portable_async_sleep(seconds: float) -> t.Awaitable[None]:
         import sniffio
 
         if sniffio.current_async_library() == "trio":
-            import trio
+            import trio  # type: ignore[import-untyped, unused-ignore]
 
-            return trio.sleep(seconds)
+            return t.cast("t.Awaitable[None]", trio.sleep(seconds))
     # Imported here, not at module level: asyncio costs more to import than pertinax itself.
     import asyncio
 
@@ -106,7 +107,7 @@ async def _run(
     finally:
         # This frame outlives the call inside any traceback through it; holding the call would
         # make frame -> call -> state -> exception -> traceback -> frame a reference cycle.
-        call = None
+        del call
 
 
 class AsyncRetrying(BaseRetrying):
@@ -133,20 +134,27 @@ class AsyncRetrying(BaseRetrying):
         | None = None,
         name: str | None = None,
         enabled: bool = True,
+        *,
+        metrics: bool = True,
+        on_recovered: t.Callable[["RetryCallState"], t.Awaitable[None] | None] | None = None,
+        log_levels: "_LevelsT | None" = None,
     ) -> None:
         super().__init__(
-            sleep=sleep,  # type: ignore[arg-type]
+            sleep=sleep,
             stop=stop,
             wait=wait,
             retry=retry,  # type: ignore[arg-type]
-            before=before,  # type: ignore[arg-type]
-            after=after,  # type: ignore[arg-type]
-            before_sleep=before_sleep,  # type: ignore[arg-type]
+            before=before,
+            after=after,
+            before_sleep=before_sleep,
             reraise=reraise,
             retry_error_cls=retry_error_cls,
             retry_error_callback=retry_error_callback,
             name=name,
             enabled=enabled,
+            metrics=metrics,
+            on_recovered=on_recovered,
+            log_levels=log_levels,
         )
 
     @override
@@ -190,12 +198,12 @@ class AsyncRetrying(BaseRetrying):
                     retry_state.set_result(result)
             elif isinstance(do, DoSleep):
                 retry_state.prepare_for_next_attempt()
-                await self.sleep(do)  # type: ignore[misc]
+                await self.sleep(do)
             else:
                 return do
 
     @override
-    async def iter(self, retry_state: "RetryCallState") -> DoAttempt | DoSleep | t.Any:  # type: ignore[override]
+    async def iter(self, retry_state: "RetryCallState") -> DoAttempt | DoSleep | t.Any:
         """One decision for ``retry_state``: a ``DoAttempt``, a ``DoSleep``, or the final
         value (a give-up raises)."""
         if self._has_coroutine_callbacks():
@@ -331,7 +339,7 @@ class _LoopAttempts(_Attempts):
             controller._engine_or_new(), controller, None, (), {}, controller.statistics, True, True
         )
         self._call: t.Any = call
-        self._retry_state = call.retry_state
+        self._retry_state: t.Any = call.retry_state
 
     @override
     async def __anext__(self) -> AttemptManager:
@@ -361,12 +369,12 @@ class _SingleAttempt(_Attempts):
     __slots__ = ("_retry_state", "_done")
 
     def __init__(self, controller: AsyncRetrying) -> None:
-        self._retry_state = RetryCallState(controller, None, (), {})
+        self._retry_state: RetryCallState | None = RetryCallState(controller, None, (), {})
         self._done = False
 
     @override
     async def __anext__(self) -> AttemptManager:
-        if not self._done:
+        if not self._done and self._retry_state is not None:
             self._done = True
             return AttemptManager(retry_state=self._retry_state)
         retry_state, self._retry_state = self._retry_state, None

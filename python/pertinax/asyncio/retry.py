@@ -30,7 +30,7 @@ class async_retry_base(retry_base):
         return retry_all(self, other)
 
     @override
-    def __rand__(self, other: "retry_base | async_retry_base") -> "retry_all":  # type: ignore[override]
+    def __rand__(self, other: "retry_base | async_retry_base") -> "retry_all":  # type: ignore[override, misc]
         return retry_all(other, self)
 
     @override
@@ -38,7 +38,7 @@ class async_retry_base(retry_base):
         return retry_any(self, other)
 
     @override
-    def __ror__(self, other: "retry_base | async_retry_base") -> "retry_any":  # type: ignore[override]
+    def __ror__(self, other: "retry_base | async_retry_base") -> "retry_any":  # type: ignore[override, misc]
         return retry_any(other, self)
 
 
@@ -107,7 +107,7 @@ class retry_any(async_retry_base):
         return verdict  # type: ignore[no-any-return]
 
     @override
-    def __ror__(self, other: "retry_base | async_retry_base") -> "retry_any":  # type: ignore[override]
+    def __ror__(self, other: "retry_base | async_retry_base") -> "retry_any":  # type: ignore[override, misc]
         if isinstance(other, retry_any):
             return retry_any(*other.retries, *self.retries)
         return retry_any(other, *self.retries)
@@ -129,7 +129,7 @@ class retry_all(async_retry_base):
         return verdict  # type: ignore[no-any-return]
 
     @override
-    def __rand__(self, other: "retry_base | async_retry_base") -> "retry_all":  # type: ignore[override]
+    def __rand__(self, other: "retry_base | async_retry_base") -> "retry_all":  # type: ignore[override, misc]
         if isinstance(other, retry_all):
             return retry_all(*other.retries, *self.retries)
         return retry_all(other, *self.retries)
