@@ -39,6 +39,8 @@ pub struct Plan {
     pub enabled: bool,
     /// Some Python code will want a `RetryCallState`: make one for every call.
     pub needs_state: bool,
+    /// `strategy::generation()` when the strategies were read.
+    pub generation: u64,
     /// A first attempt that returns is the result: no `before` hook, no state to build, and
     /// a retry predicate that never retries a returned value.
     pub returns_first_success: bool,
@@ -489,14 +491,20 @@ impl Machine {
     fn schedule_sleep<'py, S: StateMut<'py>>(&mut self, st: &mut S) -> PyResult<()> {
         let py = st.py();
         let upcoming = st.upcoming_sleep()?;
+        if let Num::Py(value) = &upcoming {
+            // tenacity makes `RetryAction(sleep)` first, which calls float(): a wait that
+            // returned something that is not a number fails there, with float()'s message.
+            py.get_type::<pyo3::types::PyFloat>()
+                .call1((value.bind(py),))?;
+        }
         let idle = st.with_core(|c| c.idle_for.clone_ref(py))?;
-        let idle = idle.add(py, &upcoming)?;
+        let idle = idle.iadd(py, &upcoming)?;
         let action = upcoming.clone_ref(py);
         st.with_core(|c| {
             c.idle_for = idle;
             c.next_action = NextAction::Sleep(action);
         })?;
-        self.stats.idle_for = self.stats.idle_for.add(py, &upcoming)?;
+        self.stats.idle_for = self.stats.idle_for.iadd(py, &upcoming)?;
         self.stats.attempts += 1;
         self.stats
             .set(py, interned::idle_for(py), &self.stats.idle_for)?;

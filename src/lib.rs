@@ -31,6 +31,8 @@ mod _pertinax {
     use crate::py::strategies::{begin_statistics, evaluate_retry, evaluate_stop, evaluate_wait};
     #[pymodule_export]
     use crate::py::wrapper::RetryingCall;
+    #[pymodule_export]
+    use crate::strategy::strategy_changed;
 
     use pyo3::prelude::*;
 

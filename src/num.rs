@@ -82,6 +82,21 @@ impl Num {
         }
     }
 
+    /// `self += other`: as `add`, but a Python fallback goes through `operator.iadd`, so an
+    /// error reads as tenacity's `+=` does.
+    pub fn iadd(&self, py: Python<'_>, other: &Num) -> PyResult<Num> {
+        match (self, other) {
+            (Num::Py(_), _) | (_, Num::Py(_)) => {
+                static IADD: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+                let iadd = IADD.import(py, "operator", "iadd")?;
+                Ok(Num::from_py(
+                    &iadd.call1((self.to_py(py), other.to_py(py)))?,
+                ))
+            }
+            _ => self.add(py, other),
+        }
+    }
+
     #[cold]
     fn add_py(&self, py: Python<'_>, other: &Num) -> PyResult<Num> {
         let sum = self.to_py(py).add(other.to_py(py))?;

@@ -674,6 +674,10 @@ class RecordingNative:
         self.calls: list[tuple[str, typing.Any, typing.Any]] = []
 
     def __getattr__(self, name: str):
+        if name == "strategy_changed":
+            # attribute writes notify the engine; not an evaluation
+            return lambda strategy: None
+
         def evaluate(strategy, retry_state):
             self.calls.append((name, strategy, retry_state))
             return "from-native"

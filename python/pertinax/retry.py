@@ -20,6 +20,16 @@ if typing.TYPE_CHECKING:
 class retry_base(abc.ABC):
     """Base class of retry predicates, combinable with ``|`` and ``&``."""
 
+    # tenacity reads a strategy's attributes on every call: tell the engine when one that a
+    # compiled plan has read changes, so the plan is built again.
+    def __setattr__(self, name: str, value: typing.Any) -> None:
+        object.__setattr__(self, name, value)
+        _pertinax.strategy_changed(self)
+
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, name)
+        _pertinax.strategy_changed(self)
+
     @abc.abstractmethod
     def __call__(self, retry_state: "RetryCallState") -> bool:
         pass

@@ -64,7 +64,9 @@ impl Engine {
         };
         if let Ok(p) = slot.lock() {
             if let Some(plan) = p.as_ref() {
-                return Ok(Arc::clone(plan));
+                if plan.generation == crate::strategy::generation() {
+                    return Ok(Arc::clone(plan));
+                }
             }
         }
         // Compiled outside the lock: it runs Python code, which may let other threads in.
@@ -98,6 +100,8 @@ fn mark_async(cb: Option<&mut Callback>, is_async: bool, py: Python<'_>) -> PyRe
 
 fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
     let py = controller.py();
+    // Read first: a strategy changed while this plan is being built makes it stale at once.
+    let generation = crate::strategy::generation();
     let mut stop = Stop::compile(&controller.getattr(pyo3::intern!(py, "stop"))?)?;
     let mut wait = Wait::compile(&controller.getattr(pyo3::intern!(py, "wait"))?)?;
     let mut retry = Retry::compile(&controller.getattr(pyo3::intern!(py, "retry"))?)?;
@@ -148,6 +152,7 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
             .getattr(pyo3::intern!(py, "enabled"))?
             .is_truthy()?,
         needs_state,
+        generation,
         returns_first_success,
         observe,
     })

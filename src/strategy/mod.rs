@@ -9,6 +9,10 @@ pub mod retry;
 pub mod stop;
 pub mod wait;
 
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyTuple;
@@ -58,39 +62,11 @@ impl Registry {
         Ok(None)
     }
 
-    /// The built-in class an object can be read as: its own class if built in, or the
-    /// nearest built-in base when the subclass overrides none of `overridable`.
-    pub fn classify(
-        &self,
-        obj: &Bound<'_, PyAny>,
-        overridable: &[&str],
-    ) -> PyResult<Option<&'static str>> {
-        let py = obj.py();
-        let ty = obj.get_type();
-        if let Some((_, name)) = self.lookup(ty.as_any()) {
-            return Ok(Some(name));
-        }
-        let mro = ty.getattr(pyo3::intern!(py, "__mro__"))?;
-        for base in mro.try_iter()? {
-            let base = base?;
-            if let Some((native, name)) = self.lookup(&base) {
-                for attr in overridable {
-                    let name = pyo3::types::PyString::intern(py, attr);
-                    let mine = ty.getattr(&name).ok();
-                    let theirs = native.bind(py).getattr(&name).ok();
-                    let same = match (&mine, &theirs) {
-                        (Some(a), Some(b)) => a.is(b),
-                        (None, None) => true,
-                        _ => false,
-                    };
-                    if !same {
-                        return Ok(None);
-                    }
-                }
-                return Ok(Some(name));
-            }
-        }
-        Ok(None)
+    /// The built-in class an object is an exact instance of. A subclass, even one that
+    /// overrides nothing, is called as Python: its attributes may be computed properties, and
+    /// its `__call__` (or the built-in one it inherits) then reads them on every call.
+    pub fn classify(&self, obj: &Bound<'_, PyAny>) -> Option<&'static str> {
+        self.lookup(obj.get_type().as_any()).map(|(_, name)| name)
     }
 }
 
@@ -153,6 +129,49 @@ pub fn not_callable(family: &str, obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "?".to_owned());
     format!(
         "{family}: expected a {family} strategy or a callable taking the retry state, \
-         got {shown} (type {tname})"
+         got {shown}: '{tname}' object is not callable"
     )
+}
+
+/// Changes to the attributes of strategy objects that some plan has read.
+///
+/// tenacity reads a strategy's attributes on every call, so `fn.retry.stop.max_attempt_number
+/// = 5` takes effect on the next call. A plan remembers the generation it was compiled at;
+/// setting an attribute on a strategy it read bumps the generation, and every plan compiled
+/// before is compiled again on its next call.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+static COMPILED: Mutex<Option<HashSet<usize>>> = Mutex::new(None);
+/// Past this many remembered strategies the set starts over (and every plan recompiles once),
+/// so a program that builds strategies in a loop does not grow it forever.
+const COMPILED_LIMIT: usize = 1 << 16;
+
+pub fn generation() -> u64 {
+    GENERATION.load(Ordering::Acquire)
+}
+
+/// Remembers that a plan read this strategy object.
+pub fn mark_compiled(obj: &Bound<'_, PyAny>) {
+    if let Ok(mut set) = COMPILED.lock() {
+        let set = set.get_or_insert_with(HashSet::new);
+        if set.len() >= COMPILED_LIMIT {
+            set.clear();
+            GENERATION.fetch_add(1, Ordering::AcqRel);
+        }
+        set.insert(obj.as_ptr() as usize);
+    }
+}
+
+/// Called by the strategy base classes' `__setattr__`.
+#[pyfunction]
+pub fn strategy_changed(obj: &Bound<'_, PyAny>) {
+    let known = match COMPILED.lock() {
+        Ok(set) => set
+            .as_ref()
+            .is_some_and(|s| s.contains(&(obj.as_ptr() as usize))),
+        // A poisoned lock cannot tell: assume the plan read it.
+        Err(_) => true,
+    };
+    if known {
+        GENERATION.fetch_add(1, Ordering::AcqRel);
+    }
 }

@@ -64,13 +64,14 @@ fn classes(py: Python<'_>) -> PyResult<&'static Registry> {
 impl Retry {
     pub fn compile(obj: &Bound<'_, PyAny>) -> PyResult<Retry> {
         let py = obj.py();
-        let kind = classes(py)?.classify(obj, &["__call__"])?;
+        let kind = classes(py)?.classify(obj);
         let Some(kind) = kind else {
             if !obj.is_callable() {
                 return Ok(Retry::Invalid(super::not_callable("retry", obj)));
             }
             return Ok(Retry::Python(Callback::new(obj.clone().unbind())));
         };
+        super::mark_compiled(obj);
         Retry::from_kind(obj, kind)
     }
 

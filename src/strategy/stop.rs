@@ -57,13 +57,14 @@ pub fn before_delay(elapsed: f64, upcoming_sleep: f64, max_delay: f64) -> bool {
 impl Stop {
     pub fn compile(obj: &Bound<'_, PyAny>) -> PyResult<Stop> {
         let py = obj.py();
-        let kind = classes(py)?.classify(obj, &["__call__"])?;
+        let kind = classes(py)?.classify(obj);
         let Some(kind) = kind else {
             if !obj.is_callable() {
                 return Ok(Stop::Invalid(super::not_callable("stop", obj)));
             }
             return Ok(Stop::Python(Callback::new(obj.clone().unbind())));
         };
+        super::mark_compiled(obj);
         Stop::from_kind(obj, kind)
     }
 

@@ -83,13 +83,14 @@ pub fn exponential_past_cap(exponent: f64, multiplier: f64, max: f64, exp_base: 
 impl Wait {
     pub fn compile(obj: &Bound<'_, PyAny>) -> PyResult<Wait> {
         let py = obj.py();
-        let kind = classes(py)?.classify(obj, &["__call__"])?;
+        let kind = classes(py)?.classify(obj);
         let Some(kind) = kind else {
             if !obj.is_callable() {
                 return Ok(Wait::Invalid(super::not_callable("wait", obj)));
             }
             return Ok(Wait::Python(Callback::new(obj.clone().unbind())));
         };
+        super::mark_compiled(obj);
         Wait::from_kind(obj, kind)
     }
 
