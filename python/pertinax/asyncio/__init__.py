@@ -77,10 +77,8 @@ async def _run(
     attempt instead of running ``fn``; the loop's body runs the attempt.
     """
     try:
-        resume = None
+        kind, value = call.advance()
         while True:
-            kind, value = call.advance(resume)
-            resume = None
             if kind == _ATTEMPT:
                 if stop_at_attempt:
                     return _AT_ATTEMPT
@@ -93,15 +91,18 @@ async def _run(
                 else:
                     call.set_result(value)
                     value = None
+                kind, value = call.advance()
             elif kind == _SLEEP:
                 call.prepare()
                 await call.sleep(value)
+                kind, value = call.advance()
             elif kind == _AWAIT:
                 try:
-                    resume = await value
+                    value = await value
                 except BaseException as exc:
                     call.add_context(exc)
                     raise
+                kind, value = call.advance(value)
             else:
                 return value
     finally:
