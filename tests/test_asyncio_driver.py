@@ -12,6 +12,7 @@ import contextvars
 import functools
 import gc
 import inspect
+import pickle
 import subprocess
 import sys
 import weakref
@@ -120,6 +121,24 @@ def test_constructor_signature_matches_tenacity() -> None:
     assert AsyncRetrying().sleep is pasyncio._portable_async_sleep
     assert inspect.iscoroutinefunction(AsyncRetrying.__call__)
     assert "AsyncRetrying object at 0x" in repr(AsyncRetrying())
+
+
+def test_controllers_pickle_before_and_after_use() -> None:
+    r = AsyncRetrying(stop=stop_after_attempt(3), wait=wait_fixed(0))
+    fresh = pickle.loads(pickle.dumps(r))
+    assert fresh.sleep is pasyncio._portable_async_sleep
+    run(r(Flaky(1)))
+
+    async def loop() -> None:
+        async for attempt in r:
+            with attempt:
+                pass
+
+    run(loop())
+    restored = pickle.loads(pickle.dumps(r))
+    assert restored.statistics == {}
+    assert run(restored(Flaky(2))) == "ok"
+    assert restored.statistics["attempt_number"] == 3
 
 
 def test_iterating_synchronously_is_a_type_error() -> None:
