@@ -216,13 +216,11 @@ class AsyncRetrying(BaseRetrying):
         return super().iter(retry_state)
 
     def _has_coroutine_callbacks(self) -> bool:
-        return any(
-            _utils.is_coroutine_callable(getattr(self, name))
-            for name in ("retry", "stop", "wait", "before", "after", "before_sleep")
-            if getattr(self, name) is not None
-        ) or bool(
-            self.retry_error_callback and _utils.is_coroutine_callable(self.retry_error_callback)
-        )
+        slots = ("retry", "stop", "wait", "before", "after", "before_sleep", "on_recovered")
+        callbacks = [getattr(self, name, None) for name in slots]
+        if self.retry_error_callback:  # used only when truthy, as in tenacity
+            callbacks.append(self.retry_error_callback)
+        return any(cb is not None and _utils.is_coroutine_callable(cb) for cb in callbacks)
 
     @override
     def __iter__(self) -> t.Generator[AttemptManager, None, None]:
