@@ -698,11 +698,6 @@ def test_async_for_leaves_no_reference_cycle(no_gc: Any) -> None:
     assert _loop_garbage(pertinax, 5) <= _loop_garbage(tenacity, 5)
 
 
-@pytest.mark.xfail(
-    reason="RetryError.reraise() raises from a frame that holds the RetryError, whose last "
-    "attempt holds the exception and its traceback: a cycle (tenacity has it too)",
-    strict=True,
-)
 def test_reraise_leaves_no_reference_cycle(no_gc: Any) -> None:
     r = AsyncRetrying(stop=stop_after_attempt(2), sleep=Sleeps(), reraise=True)
     _garbage_after(lambda: r(Flaky(10)), 1)

@@ -510,3 +510,17 @@ def test_many_live_call_states_survive_garbage_collection() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "22000"
+
+
+def test_giving_up_with_reraise_leaves_no_reference_cycles() -> None:
+    @retry(stop=stop_after_attempt(3), sleep=no_sleep, reraise=True)
+    def always_fails() -> None:
+        raise OSError("down")
+
+    def run() -> None:
+        for _ in range(50):
+            with pytest.raises(OSError):
+                always_fails()
+
+    run()
+    assert _unreachable_after(run) == 0

@@ -127,15 +127,6 @@ async def test_cancelling_during_the_sleep_ends_the_loop(anyio_backend: str) -> 
 async def test_cancelling_during_an_attempt_is_not_retried(
     anyio_backend: str, request: pytest.FixtureRequest
 ) -> None:
-    if anyio_backend == "trio":
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="the engine's never-retried list has asyncio.CancelledError but not "
-                "trio.Cancelled: the predicate is asked, and the sleep's own Cancelled ends "
-                "the loop",
-                strict=True,
-            )
-        )
     attempts: list[int] = []
     hooks: list[str] = []
 

@@ -138,15 +138,21 @@ class RetryError(Exception):
 
     def reraise(self) -> typing.NoReturn:
         """Raise what the last attempt raised, or this error if the attempt returned."""
-        if self.last_attempt.failed:
-            exc = self.last_attempt.exception()
-            # A TryAgain raised while handling an error stands for that error: surface it.
-            if isinstance(exc, TryAgain):
-                cause = exc.__cause__ or exc.__context__
-                if cause is not None:
-                    raise cause.with_traceback(cause.__traceback__) from None
-            raise self.last_attempt.result()
-        raise self
+        fut = self.last_attempt
+        try:
+            if fut.failed:
+                exc = fut.exception()
+                # A TryAgain raised while handling an error stands for that error: surface it.
+                if isinstance(exc, TryAgain):
+                    cause = exc.__cause__ or exc.__context__
+                    if cause is not None:
+                        raise cause.with_traceback(cause.__traceback__) from None
+                raise fut.result()
+            raise self
+        finally:
+            # The raised exception's traceback holds this frame: drop the frame's references
+            # (to this error, its future, the exception) so that no reference cycle is left.
+            self = fut = exc = cause = None  # type: ignore[assignment]
 
     @override
     def __str__(self) -> str:

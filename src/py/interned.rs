@@ -74,14 +74,15 @@ pub fn original_time_sleep(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     CELL.import(py, "time", "sleep")
 }
 
-/// The exceptions that are never retried, whatever the predicate says: an interrupt or an exit
-/// must reach the caller on the first attempt. `asyncio.CancelledError` is checked only once
-/// asyncio has been imported (nothing can raise it before).
+/// The exceptions that are never retried, whatever the predicate says: an interrupt, an exit
+/// or a cancellation must reach the caller on the first attempt. `asyncio.CancelledError` and
+/// `trio.Cancelled` are checked only once their module has been imported (nothing can raise
+/// them before).
 pub fn is_interrupt(py: Python<'_>, exc: &Bound<'_, PyAny>) -> bool {
     use pyo3::exceptions::{PyGeneratorExit, PyKeyboardInterrupt, PySystemExit};
     if exc.is_instance_of::<pyo3::exceptions::PyException>() {
-        // CancelledError derives from BaseException since Python 3.8; nothing that derives
-        // from Exception is an interrupt.
+        // Both cancellations derive from BaseException; nothing that derives from Exception
+        // is an interrupt.
         return false;
     }
     if exc.is_instance_of::<PyKeyboardInterrupt>()
@@ -90,19 +91,30 @@ pub fn is_interrupt(py: Python<'_>, exc: &Bound<'_, PyAny>) -> bool {
     {
         return true;
     }
-    match cancelled_error(py) {
-        Some(cls) => exc.is_instance(cls).unwrap_or(false),
-        None => false,
-    }
+    static ASYNCIO: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    static TRIO: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    [
+        loaded_class(py, &ASYNCIO, "asyncio.exceptions", "CancelledError"),
+        loaded_class(py, &TRIO, "trio", "Cancelled"),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|cls| exc.is_instance(cls).unwrap_or(false))
 }
 
-fn cancelled_error(py: Python<'_>) -> Option<&Bound<'_, PyAny>> {
-    static CELL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    if let Some(c) = CELL.get(py) {
+/// A class from a module that is already imported, remembered once found; `None` while the
+/// module is not loaded (pertinax never imports it itself).
+fn loaded_class<'py>(
+    py: Python<'py>,
+    cell: &'static PyOnceLock<Py<PyAny>>,
+    module: &str,
+    name: &str,
+) -> Option<&'py Bound<'py, PyAny>> {
+    if let Some(c) = cell.get(py) {
         return Some(c.bind(py));
     }
     let modules = py.import("sys").ok()?.getattr("modules").ok()?;
-    let module = modules.get_item("asyncio.exceptions").ok()?;
-    let cls = module.getattr("CancelledError").ok()?;
-    Some(CELL.get_or_init(py, || cls.unbind()).bind(py))
+    let m = modules.get_item(module).ok()?;
+    let cls = m.getattr(name).ok()?;
+    Some(cell.get_or_init(py, || cls.unbind()).bind(py))
 }
