@@ -51,3 +51,15 @@ pub fn monotonic_at(py: Python<'_>) -> PyResult<(Num, Option<Instant>)> {
     }
     Ok((Num::from_py(&current.call0()?), None))
 }
+
+/// The Rust instant at which the anchored clock read `seconds`, when the anchor is set and the
+/// reading came from it.
+pub fn instant_of(seconds: f64) -> Option<Instant> {
+    let (base, at) = ANCHOR.get()?;
+    let offset = seconds - base;
+    if offset >= 0.0 && offset.is_finite() {
+        at.checked_add(std::time::Duration::from_secs_f64(offset))
+    } else {
+        None
+    }
+}

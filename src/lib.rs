@@ -30,7 +30,7 @@ mod _pertinax {
     #[pymodule_export]
     use crate::py::strategies::{begin_statistics, evaluate_retry, evaluate_stop, evaluate_wait};
     #[pymodule_export]
-    use crate::py::wrapper::RetryingCall;
+    use crate::py::wrapper::{AsyncEntry, RetryingCall};
     #[pymodule_export]
     use crate::strategy::strategy_changed;
 

@@ -152,6 +152,50 @@ pub struct Call {
 }
 
 impl Call {
+    /// A call whose statistics have begun; `observable` makes it hold a `RetryCallState`.
+    #[allow(clippy::too_many_arguments)] // the parts of a call, each needed once
+    pub fn started(
+        py: Python<'_>,
+        plan: Arc<Plan>,
+        stats: Stats,
+        controller: &Bound<'_, PyAny>,
+        func: &Bound<'_, PyAny>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+        start: Num,
+        op: Arc<crate::metrics::Operation>,
+        observable: bool,
+    ) -> PyResult<Self> {
+        let held = if observable {
+            Held::Py(call_state::for_call(py, controller, func, args, kwargs, start)?.unbind())
+        } else {
+            Held::Native(Core::new(start))
+        };
+        let mut machine = Machine::new(plan, stats);
+        machine.obs.attach(op, true);
+        Ok(Call { machine, held })
+    }
+
+    /// A call whose first attempt the async driver ran itself and saw fail (the fast path
+    /// of an async decorated function).
+    pub fn after_failed_first_attempt(
+        plan: Arc<Plan>,
+        stats: Stats,
+        op: Arc<crate::metrics::Operation>,
+        start: Num,
+        t0: Option<std::time::Instant>,
+        exc: Py<PyAny>,
+    ) -> Self {
+        let mut core = Core::new(start);
+        core.outcome = Outcome::Raised(exc);
+        let mut machine = Machine::new(plan, stats);
+        machine.obs.attach_started(op, t0);
+        Call {
+            machine,
+            held: Held::Native(core),
+        }
+    }
+
     fn step<'py>(&mut self, py: Python<'py>, resume: Resume<'py>) -> PyResult<Step<'py>> {
         match &mut self.held {
             Held::Native(core) => {
@@ -211,15 +255,11 @@ impl Call {
         let start = crate::clock::monotonic(py)?;
         let stats = Stats::new(statistics);
         stats.begin(py, &start)?;
-        let held = if observable || plan.needs_state {
-            Held::Py(call_state::for_call(py, controller, func, args, kwargs, start)?.unbind())
-        } else {
-            Held::Native(Core::new(start))
-        };
         let op = crate::py::observe::operation_for(&plan.observe, controller, Some(func))?;
-        let mut machine = Machine::new(plan, stats);
-        machine.obs.attach(op, true);
-        Ok(Call { machine, held })
+        let observable = observable || plan.needs_state;
+        Call::started(
+            py, plan, stats, controller, func, args, kwargs, start, op, observable,
+        )
     }
 
     /// The next step, as `(kind, value)`: `(ATTEMPT, None)`, `(SLEEP, seconds)`,

@@ -9,11 +9,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::{PyDict, PyFloat, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
+use crate::engine::Stats;
 use crate::metrics::Operation;
-use crate::py::driver::run_sync;
+use crate::num::Num;
+use crate::py::driver::{run_sync, Call};
 use crate::py::engine::Engine;
 
 #[pyclass(frozen, module = "pertinax._pertinax", name = "RetryingCall")]
@@ -132,5 +134,109 @@ impl RetryingCall {
             Some(self.statistics.clone_ref(py)),
             &self.op,
         )
+    }
+}
+
+/// The engine's side of a decorated coroutine function. Its `async def` wrapper asks `start`
+/// how to run each call: when the plan lets a first attempt that returns be the result (no
+/// `before` hook, no callback that needs a `RetryCallState`, a predicate that never retries a
+/// value), the wrapper awaits the function itself and only hands a failure to the engine.
+#[pyclass(frozen, module = "pertinax._pertinax", name = "AsyncEntry")]
+pub struct AsyncEntry {
+    func: Py<PyAny>,
+    controller: Py<PyAny>,
+    engine: Py<Engine>,
+    statistics: Py<PyDict>,
+    op: Arc<Operation>,
+}
+
+#[pymethods]
+impl AsyncEntry {
+    #[new]
+    fn py_new(
+        func: Bound<'_, PyAny>,
+        controller: Bound<'_, PyAny>,
+        engine: Py<Engine>,
+        statistics: Py<PyDict>,
+    ) -> PyResult<Self> {
+        let op = crate::py::observe::resolve(&controller, Some(&func))?;
+        Ok(AsyncEntry {
+            func: func.unbind(),
+            controller: controller.unbind(),
+            engine,
+            statistics,
+            op,
+        })
+    }
+
+    /// Begins a call: the start time (a float) when the wrapper may run the first attempt
+    /// itself, else a `Call` to drive.
+    fn start<'py>(
+        &self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let controller = self.controller.bind(py);
+        let plan = self.engine.get().plan(controller, true)?;
+        let (start, at) = crate::clock::monotonic_at(py)?;
+        let stats = Stats::new(Some(self.statistics.clone_ref(py)));
+        stats.begin(py, &start)?;
+        if plan.returns_first_success && at.is_some() {
+            if let Num::Float(f) = start {
+                return Ok(PyFloat::new(py, f).into_any());
+            }
+        }
+        let kwargs = if kwargs.is_empty() {
+            None
+        } else {
+            Some(kwargs)
+        };
+        let observable = plan.needs_state;
+        let call = Call::started(
+            py,
+            plan,
+            stats,
+            controller,
+            self.func.bind(py),
+            args,
+            kwargs,
+            start,
+            Arc::clone(&self.op),
+            observable,
+        )?;
+        Ok(Bound::new(py, call)?.into_any())
+    }
+
+    /// The first attempt returned: count it.
+    fn succeeded(&self, py: Python<'_>, started: f64) -> PyResult<()> {
+        let plan = self.engine.get().plan(self.controller.bind(py), true)?;
+        if plan.observe.metrics {
+            if let Some(t0) = crate::clock::instant_of(started) {
+                crate::observe::fast_success(&self.op, t0);
+            }
+        }
+        Ok(())
+    }
+
+    /// The first attempt raised `exc`: the engine takes over from here.
+    fn failed(&self, py: Python<'_>, started: f64, exc: Py<PyAny>) -> PyResult<Call> {
+        let plan = self.engine.get().plan(self.controller.bind(py), true)?;
+        let stats = Stats::new(Some(self.statistics.clone_ref(py)));
+        Ok(Call::after_failed_first_attempt(
+            plan,
+            stats,
+            Arc::clone(&self.op),
+            Num::Float(started),
+            crate::clock::instant_of(started),
+            exc,
+        ))
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.func)?;
+        visit.call(&self.controller)?;
+        visit.call(&self.engine)?;
+        visit.call(&self.statistics)
     }
 }

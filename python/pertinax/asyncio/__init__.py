@@ -247,20 +247,26 @@ class AsyncRetrying(BaseRetrying):
         fn_is_async = _utils.is_coroutine_callable(f)
 
         if self._runs_natively():
-            engine = self._engine_or_new()
+            entry = _pertinax.AsyncEntry(f, self, self._engine_or_new(), statistics)
             controller = self
 
             async def async_wrapped(*args: t.Any, **kwargs: t.Any) -> t.Any:
                 if not controller.enabled:
                     return await f(*args, **kwargs)  # type: ignore[misc]
-                return await _run(
-                    _Call(engine, controller, f, args, kwargs, statistics, True, False),
-                    f,
-                    args,
-                    kwargs,
-                    fn_is_async,
-                    False,
-                )
+                call = entry.start(args, kwargs)
+                if call.__class__ is float:
+                    # The engine lets a first attempt that returns be the result: run it here
+                    # and hand the engine only a failure.
+                    started = call
+                    try:
+                        value = await f(*args, **kwargs) if fn_is_async else f(*args, **kwargs)  # type: ignore[misc]
+                    except BaseException as exc:
+                        call = entry.failed(started, exc)
+                    else:
+                        entry.succeeded(started)
+                        return value
+                # Outside the except block: a give-up must not get the first error as context.
+                return await _run(call, f, args, kwargs, fn_is_async, False)
 
         else:
 
