@@ -7,6 +7,8 @@ import sys
 import typing
 from datetime import timedelta
 
+from . import _pertinax
+
 if typing.TYPE_CHECKING:
     # Type checkers know `override` by name; taking it from typing_extensions lets them
     # enforce it on every Python version. It is never imported at run time.
@@ -109,3 +111,15 @@ def wrap_to_async_func(
         return call(*args, **kwargs)
 
     return call_sync
+
+
+def _setattr_and_notify(self: object, name: str, value: typing.Any) -> None:
+    """`__setattr__` of the strategy base classes: set, then tell the engine."""
+    object.__setattr__(self, name, value)
+    _pertinax.strategy_changed(self)
+
+
+def _delattr_and_notify(self: object, name: str) -> None:
+    """`__delattr__` of the strategy base classes: delete, then tell the engine."""
+    object.__delattr__(self, name)
+    _pertinax.strategy_changed(self)

@@ -10,7 +10,7 @@ import abc
 import re
 import typing
 
-from . import _pertinax
+from . import _pertinax, _utils
 from ._utils import override
 
 if typing.TYPE_CHECKING:
@@ -20,15 +20,10 @@ if typing.TYPE_CHECKING:
 class retry_base(abc.ABC):
     """Base class of retry predicates, combinable with ``|`` and ``&``."""
 
-    # tenacity reads a strategy's attributes on every call: tell the engine when one that a
-    # compiled plan has read changes, so the plan is built again.
-    def __setattr__(self, name: str, value: typing.Any) -> None:
-        object.__setattr__(self, name, value)
-        _pertinax.strategy_changed(self)
-
-    def __delattr__(self, name: str) -> None:
-        object.__delattr__(self, name)
-        _pertinax.strategy_changed(self)
+    # tenacity reads a strategy's attributes on every call: the engine is told when one that
+    # a compiled plan has read changes, so the plan is built again.
+    __setattr__ = _utils._setattr_and_notify
+    __delattr__ = _utils._delattr_and_notify
 
     @abc.abstractmethod
     def __call__(self, retry_state: "RetryCallState") -> bool:
