@@ -71,6 +71,7 @@ lint:
 # --strict), an ignore that no longer suppresses an error fails the run.
 typecheck:
 	$(PYTHON) -m mypy --strict $(TYPING_FILES)
+	$(PYTHON) -m mypy --strict python/pertinax
 
 cargo-test:
 	$(CARGO_TEST_ENV) $(CARGO) test

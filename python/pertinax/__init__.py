@@ -8,6 +8,7 @@ from __future__ import annotations
 from . import _utils, after, before, before_sleep, logs, metrics, nap, stop, wait  # noqa: F401
 from . import retry as _retry_module  # noqa: F401
 from ._compat import install_as_tenacity as install_as_tenacity
+from ._decorator import retry
 from ._outcome import (
     NO_RESULT,
     AttemptManager,
@@ -23,7 +24,7 @@ from ._outcome import (
     IterState as IterState,
 )
 from ._pertinax import RetryCallState
-from ._retrying import BaseRetrying, Retrying, WrappedFn, retry
+from ._retrying import BaseRetrying, Retrying, WrappedFn
 from .after import after_log, after_nothing
 from .asyncio import AsyncRetrying
 from .before import before_log, before_nothing
@@ -134,7 +135,7 @@ import typing as _typing
 try:
     import tornado
 except ImportError:
-    tornado = None
+    tornado = None  # type: ignore[assignment]  # a module global that may be None, as in tenacity
 
 if _typing.TYPE_CHECKING:
     from .tornadoweb import TornadoRetrying as TornadoRetrying

@@ -1,4 +1,4 @@
-"""Controllers (`BaseRetrying`, `Retrying`) and the `retry` decorator.
+"""Controllers: `BaseRetrying` and `Retrying`.
 
 A controller is a plain Python object holding tenacity's public attributes. The Rust engine
 compiles them into a plan the first time the controller runs and again after any attribute
@@ -12,26 +12,23 @@ import functools
 import sys
 import threading
 import typing as t
-import warnings
 from abc import ABC, abstractmethod
 
-from . import _pertinax, _utils
+from . import _pertinax
 from . import logs as _logs
 from ._outcome import AttemptManager, DoAttempt, DoSleep, IterState, RetryError
 from ._pertinax import RetryCallState
 from .after import after_nothing
 from .before import before_nothing
 from .nap import sleep as _default_sleep
-from .retry import retry_base, retry_if_exception_type
+from .retry import retry_if_exception_type
 from .stop import stop_never
 from .wait import wait_none
 
 if t.TYPE_CHECKING:
-    import types
-
     from typing_extensions import Self
 
-    from .asyncio.retry import RetryBaseT as AsyncRetryBaseT
+    from ._decorator import _RetryDecorated
     from .retry import RetryBaseT
     from .stop import StopBaseT
     from .wait import WaitBaseT
@@ -78,6 +75,23 @@ _PLAN_NEUTRAL = frozenset({"_local", "_engine", "_wrapper_call", "_name"})
 
 class BaseRetrying(ABC):
     """What to retry and how: the settings shared by every driver."""
+
+    # Instance attributes, written by __init__ (straight into the instance dict).
+    sleep: t.Callable[[int | float], t.Any]
+    stop: StopBaseT
+    wait: WaitBaseT
+    retry: RetryBaseT
+    before: t.Callable[[RetryCallState], t.Any] | None
+    after: t.Callable[[RetryCallState], t.Any] | None
+    before_sleep: t.Callable[[RetryCallState], t.Any] | None
+    reraise: bool
+    retry_error_cls: type[RetryError]
+    retry_error_callback: t.Callable[[RetryCallState], t.Any] | None
+    enabled: bool
+    metrics: bool
+    on_recovered: t.Callable[[RetryCallState], t.Any] | None
+    log_levels: _logs.LevelsT | None
+    _name: str | None
 
     def __init__(
         self,
@@ -388,129 +402,3 @@ def _retry_with(
     controller: BaseRetrying, f: t.Callable[P, R], *args: t.Any, **kwargs: t.Any
 ) -> _RetryDecorated[P, R]:
     return controller.copy(*args, **kwargs).wraps(f)
-
-
-class _RetryDecorated(t.Protocol[P, R]):
-    """A function decorated with ``@retry``: the original signature, plus the retry
-    controls."""
-
-    retry: BaseRetrying
-    statistics: dict[str, t.Any]
-    __wrapped__: _RetryDecorated[P, R]
-
-    def retry_with(self, *args: t.Any, **kwargs: t.Any) -> _RetryDecorated[P, R]: ...
-
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
-
-    @t.overload
-    def __get__(self, instance: None, owner: type | None = None) -> _RetryDecorated[P, R]: ...
-    @t.overload
-    def __get__(self, instance: object, owner: type | None = None) -> _RetryDecorated[..., R]: ...
-
-
-class _AsyncRetryDecorator(t.Protocol):
-    @t.overload
-    def __call__(
-        self, fn: t.Callable[P, types.CoroutineType[t.Any, t.Any, R]]
-    ) -> _RetryDecorated[P, types.CoroutineType[t.Any, t.Any, R]]: ...
-    @t.overload
-    def __call__(
-        self, fn: t.Callable[P, t.Coroutine[t.Any, t.Any, R]]
-    ) -> _RetryDecorated[P, t.Coroutine[t.Any, t.Any, R]]: ...
-    @t.overload
-    def __call__(self, fn: t.Callable[P, t.Awaitable[R]]) -> _RetryDecorated[P, t.Awaitable[R]]: ...
-    @t.overload
-    def __call__(self, fn: t.Callable[P, R]) -> _RetryDecorated[P, t.Awaitable[R]]: ...
-
-
-@t.overload
-def retry(func: t.Callable[P, R]) -> _RetryDecorated[P, R]: ...
-
-
-@t.overload
-def retry(
-    *,
-    sleep: t.Callable[[int | float], t.Awaitable[None]],
-    stop: StopBaseT = ...,
-    wait: WaitBaseT = ...,
-    retry: RetryBaseT | AsyncRetryBaseT = ...,
-    before: t.Callable[[RetryCallState], t.Awaitable[None] | None] = ...,
-    after: t.Callable[[RetryCallState], t.Awaitable[None] | None] = ...,
-    before_sleep: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = ...,
-    reraise: bool = ...,
-    retry_error_cls: type[RetryError] = ...,
-    retry_error_callback: t.Callable[[RetryCallState], t.Any | t.Awaitable[t.Any]] | None = ...,
-    name: str | None = ...,
-    enabled: bool = ...,
-    metrics: bool = ...,
-    on_recovered: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = ...,
-    log_levels: _logs.LevelsT | None = ...,
-) -> _AsyncRetryDecorator: ...
-
-
-@t.overload
-def retry(
-    sleep: t.Callable[[int | float], None] = _default_sleep,
-    stop: StopBaseT = stop_never,
-    wait: WaitBaseT = wait_none(),
-    retry: RetryBaseT | AsyncRetryBaseT = retry_if_exception_type(),
-    before: t.Callable[[RetryCallState], t.Awaitable[None] | None] = before_nothing,
-    after: t.Callable[[RetryCallState], t.Awaitable[None] | None] = after_nothing,
-    before_sleep: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = None,
-    reraise: bool = False,
-    retry_error_cls: type[RetryError] = RetryError,
-    retry_error_callback: t.Callable[[RetryCallState], t.Any | t.Awaitable[t.Any]] | None = None,
-    name: str | None = None,
-    enabled: bool = True,
-    *,
-    metrics: bool = True,
-    on_recovered: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = None,
-    log_levels: _logs.LevelsT | None = None,
-) -> t.Callable[[t.Callable[P, R]], _RetryDecorated[P, R]]: ...
-
-
-def retry(*dargs: t.Any, **dkw: t.Any) -> t.Any:
-    """Retry the decorated function: ``@retry`` or ``@retry(stop=..., wait=..., ...)``.
-
-    The arguments are those of :class:`Retrying`. A coroutine function is retried by an
-    :class:`AsyncRetrying`.
-    """
-    if len(dargs) == 1 and callable(dargs[0]):
-        # The bare form; like tenacity, keyword arguments given alongside are ignored.
-        return retry()(dargs[0])
-
-    def wrap(f: t.Callable[P, R]) -> _RetryDecorated[P, R]:
-        if isinstance(f, retry_base):
-            warnings.warn(
-                f"Got retry_base instance ({f.__class__.__name__}) as callable argument, "
-                f"this will probably hang indefinitely (did you mean "
-                f"retry={f.__class__.__name__}(...)?)",
-                stacklevel=2,
-            )
-        controller: BaseRetrying
-        sleep = dkw.get("sleep")
-        if _utils.is_coroutine_callable(f) or (
-            sleep is not None and _utils.is_coroutine_callable(sleep)
-        ):
-            from .asyncio import AsyncRetrying
-
-            controller = AsyncRetrying(*dargs, **dkw)
-        elif _is_tornado_coroutine(f):
-            from .tornadoweb import TornadoRetrying
-
-            controller = TornadoRetrying(*dargs, **dkw)
-        else:
-            controller = Retrying(*dargs, **dkw)
-        return controller.wraps(f)
-
-    return wrap
-
-
-def _is_tornado_coroutine(f: object) -> bool:
-    # `pertinax.tornado` is read at every decoration, so tests can set it to None.
-    tornado = getattr(sys.modules.get("pertinax"), "tornado", None)
-    if tornado is None:
-        return False
-    gen = getattr(tornado, "gen", None)
-    is_coroutine_function = getattr(gen, "is_coroutine_function", None)
-    return bool(is_coroutine_function is not None and is_coroutine_function(f))

@@ -24,7 +24,7 @@ from ..wait import wait_none as _wait_none
 from .retry import RetryBaseT, retry_all, retry_any, retry_if_exception, retry_if_result
 
 if t.TYPE_CHECKING:
-    from .._retrying import _RetryDecorated
+    from .._decorator import _RetryDecorated
     from ..logs import LevelsT as _LevelsT
     from ..retry import RetryBaseT as SyncRetryBaseT
     from ..stop import StopBaseT
