@@ -10,6 +10,7 @@ pub mod num;
 pub mod observe;
 pub mod py;
 pub mod state;
+pub mod stats;
 pub mod strategy;
 
 use pyo3::prelude::*;

@@ -10,13 +10,14 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
-use crate::engine::{with_context, Machine, Plan, Resume, Stats, Step};
+use crate::engine::{with_context, Machine, Plan, Resume, Step};
 use crate::metrics::Operation;
 use crate::num::Num;
 use crate::py::call_state::{self, RetryCallState};
 use crate::py::engine::Engine;
 use crate::py::interned;
 use crate::state::{Core, NativeState, Outcome, PyState, StateMut};
+use crate::stats::Stats;
 
 /// One synchronous call, from the first attempt to its result or its exception.
 // The call's parts are passed as they are: bundling them would cost a struct per call.

@@ -4,9 +4,9 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::engine::Stats;
 use crate::num::Num;
 use crate::state::with_view;
+use crate::stats::Stats;
 use crate::strategy::retry::Retry;
 use crate::strategy::stop::Stop;
 use crate::strategy::wait::Wait;

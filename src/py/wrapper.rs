@@ -12,11 +12,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
-use crate::engine::Stats;
 use crate::metrics::Operation;
 use crate::num::Num;
 use crate::py::driver::{run_sync, Call};
 use crate::py::engine::Engine;
+use crate::stats::Stats;
 
 #[pyclass(frozen, module = "pertinax._pertinax", name = "RetryingCall")]
 pub struct RetryingCall {
