@@ -43,7 +43,7 @@ pub fn monotonic(py: Python<'_>) -> PyResult<Num> {
 /// `monotonic`, with the Rust instant it was read at when it came from Rust's clock: a call's
 /// duration (for the metrics) starts from the same reading, instead of taking another.
 pub fn monotonic_at(py: Python<'_>) -> PyResult<(Num, Option<Instant>)> {
-    let current = interned::time_module(py)?.getattr(interned::monotonic(py))?;
+    let current = interned::time_attr(py, interned::monotonic(py))?;
     let original = original_monotonic(py)?;
     if current.is(original) {
         let now = Instant::now();

@@ -402,10 +402,19 @@ impl Machine {
             c.idle_for = idle;
             c.next_action = NextAction::Sleep(action);
         })?;
-        self.stats.idle_for = self.stats.idle_for.iadd(py, &upcoming)?;
+        let idle_stat = self.stats.idle_for.iadd(py, &upcoming)?;
+        // A zero wait leaves `idle_for` as it was (once it is a float): skip the write.
+        let unchanged = match (&self.stats.idle_for, &idle_stat) {
+            (Num::Float(a), Num::Float(b)) => a.to_bits() == b.to_bits(),
+            (Num::Int(a), Num::Int(b)) => a == b,
+            _ => false,
+        };
+        self.stats.idle_for = idle_stat;
         self.stats.attempts += 1;
-        self.stats
-            .set(py, interned::idle_for(py), &self.stats.idle_for)?;
+        if !unchanged {
+            self.stats
+                .set(py, interned::idle_for(py), &self.stats.idle_for)?;
+        }
         self.stats.set(
             py,
             interned::attempt_number(py),

@@ -113,7 +113,7 @@ fn drive<'py, S: StateMut<'py>>(
 /// system call.
 fn sleep<'py>(py: Python<'py>, plan: &Plan, secs: &Num) -> PyResult<Bound<'py, PyAny>> {
     if plan.sleep_is_default {
-        let current = interned::time_module(py)?.getattr(interned::sleep(py))?;
+        let current = interned::time_attr(py, interned::sleep(py))?;
         if secs.is_zero() {
             if current.is(interned::original_time_sleep(py)?) {
                 return Ok(py.None().into_bound(py));

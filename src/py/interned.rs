@@ -67,6 +67,25 @@ pub fn is_nothing_hook(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
         || obj.is(before_sleep_nothing(py)?))
 }
 
+/// The current value of an attribute of the `time` module, read from the module's dict (a
+/// plain dict lookup; a patch such as `mock.patch("time.sleep")` writes that dict too).
+pub fn time_attr<'py>(py: Python<'py>, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
+    static DICT: PyOnceLock<Py<pyo3::types::PyDict>> = PyOnceLock::new();
+    let dict = DICT.get_or_try_init(py, || {
+        Ok::<_, PyErr>(
+            time_module(py)?
+                .getattr(pyo3::intern!(py, "__dict__"))?
+                .cast_into::<pyo3::types::PyDict>()?
+                .unbind(),
+        )
+    })?;
+    match dict.bind(py).get_item(name)? {
+        Some(v) => Ok(v),
+        // Deleted from the module: let getattr raise its usual AttributeError.
+        None => time_module(py)?.getattr(name),
+    }
+}
+
 /// `time.sleep` as it was when pertinax was first used: while it is still in place, a zero
 /// wait through the default sleep has nothing to observe and can be skipped.
 pub fn original_time_sleep(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
