@@ -90,11 +90,8 @@ upstream-baseline:
 	$(PYTHON) tests/run_upstream.py --against tenacity
 
 bench-quick:
-	@if [ -f $(BENCH) ]; then \
-		echo "$(PYTHON) $(BENCH) --quick"; $(PYTHON) $(BENCH) --quick; \
-	else \
-		echo "NOTICE: $(BENCH) does not exist yet: skipping the quick benchmark"; \
-	fi
+	$(PYTHON) $(BENCH) --quick
+	$(PYTHON) benchmarks/metrics_cost.py --quick
 
 format:
 	$(CARGO) fmt
