@@ -524,3 +524,29 @@ def test_giving_up_with_reraise_leaves_no_reference_cycles() -> None:
 
     run()
     assert _unreachable_after(run) == 0
+
+
+def test_a_retry_call_state_copies_and_pickles_like_a_plain_object() -> None:
+    import copy
+
+    snapshots: list[pertinax.RetryCallState] = []
+
+    @retry(
+        stop=stop_after_attempt(3), after=lambda rs: snapshots.append(copy.copy(rs)), sleep=no_sleep
+    )
+    def f() -> None:
+        raise ValueError("x")
+
+    with pytest.raises(RetryError):
+        f()
+    assert [s.attempt_number for s in snapshots] == [1, 2]
+    assert all(s.outcome.failed for s in snapshots)
+
+    state = pertinax.RetryCallState(None, None, (), {})
+    state.custom = "kept"  # type: ignore[attr-defined]
+    state.set_result(5)
+    again = pickle.loads(pickle.dumps(state))
+    assert again.custom == "kept"
+    assert again.outcome.result() == 5
+    assert again.start_time == state.start_time
+    assert again.seconds_since_start == state.seconds_since_start

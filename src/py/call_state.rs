@@ -248,6 +248,50 @@ impl RetryCallState {
         ))
     }
 
+    /// Copies and pickles like tenacity's plain Python object: the constructor arguments,
+    /// then every attribute (the state's own and any set on it) as the state.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let (ctor, state) = {
+            let this = slf.try_borrow()?;
+            let ctor = PyTuple::new(
+                py,
+                [
+                    this.retry_object.clone_ref(py),
+                    this.r#fn.clone_ref(py),
+                    this.args.clone_ref(py),
+                    this.kwargs.clone_ref(py),
+                ],
+            )?;
+            (ctor, PyDict::new(py))
+        };
+        for name in [
+            "start_time",
+            "attempt_number",
+            "outcome",
+            "outcome_timestamp",
+            "idle_for",
+            "next_action",
+            "upcoming_sleep",
+        ] {
+            state.set_item(name, slf.getattr(name)?)?;
+        }
+        if let Ok(extra) = slf.getattr(pyo3::intern!(py, "__dict__")) {
+            state.update(extra.cast::<pyo3::types::PyMapping>()?)?;
+        }
+        PyTuple::new(
+            py,
+            [slf.get_type().into_any(), ctor.into_any(), state.into_any()],
+        )
+    }
+
+    fn __setstate__(slf: &Bound<'_, Self>, state: &Bound<'_, PyDict>) -> PyResult<()> {
+        for (name, value) in state.iter() {
+            slf.setattr(name.cast::<pyo3::types::PyString>()?, value)?;
+        }
+        Ok(())
+    }
+
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         if !self.ready {
             return Ok(());
