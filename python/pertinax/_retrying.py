@@ -267,12 +267,17 @@ class BaseRetrying(ABC):
         object.__setattr__(self, "_wrapper_call", call)
         return t.cast("_RetryDecorated[P, R]", wrapped_f)
 
+    # The pertinax class whose `__call__` and `iter` the engine's drivers stand in for.
+    _ENGINE_DRIVEN: t.ClassVar[type[BaseRetrying] | None] = None
+
     def _runs_natively(self) -> bool:
-        # The Rust loop stands in for tenacity's methods only when the class keeps them.
+        # The engine stands in for tenacity's methods only when the class keeps them.
+        native = self._ENGINE_DRIVEN
         cls = type(self)
         return (
-            cls.__call__ is Retrying.__call__
-            and cls.iter is BaseRetrying.iter
+            native is not None
+            and cls.__call__ is native.__call__
+            and cls.iter is native.iter
             and cls.copy is BaseRetrying.copy
             and cls.begin is BaseRetrying.begin
         )
@@ -384,6 +389,9 @@ class Retrying(BaseRetrying):
                 self.sleep(do)
             else:
                 return do
+
+
+Retrying._ENGINE_DRIVEN = Retrying
 
 
 def _sync_wrapper(call: _pertinax.RetryingCall) -> t.Callable[..., t.Any]:

@@ -281,17 +281,6 @@ class AsyncRetrying(BaseRetrying):
         object.__setattr__(self, "_wrapper_call", _WrapperStatistics(statistics))
         return t.cast("_RetryDecorated[P, R]", wrapped)
 
-    @override
-    def _runs_natively(self) -> bool:
-        # The engine stands in for tenacity's methods only when the class keeps them.
-        cls = type(self)
-        return (
-            cls.__call__ is AsyncRetrying.__call__
-            and cls.iter is AsyncRetrying.iter
-            and cls.copy is BaseRetrying.copy
-            and cls.begin is BaseRetrying.begin
-        )
-
     async def _call_wrapped_async(
         self,
         f: t.Callable[..., t.Any],
@@ -307,6 +296,9 @@ class AsyncRetrying(BaseRetrying):
         copy._local.statistics = statistics
         self._local.statistics = statistics
         return await copy(f, *args, **kwargs)
+
+
+AsyncRetrying._ENGINE_DRIVEN = AsyncRetrying
 
 
 class _WrapperStatistics:
