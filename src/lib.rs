@@ -20,7 +20,7 @@ mod _pertinax {
     #[pymodule_export]
     use crate::py::call_state::RetryCallState;
     #[pymodule_export]
-    use crate::py::driver::{call, step, Call};
+    use crate::py::driver::{async_decision, call, step, Call};
     #[pymodule_export]
     use crate::py::engine::Engine;
     #[pymodule_export]

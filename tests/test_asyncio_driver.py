@@ -288,14 +288,36 @@ def test_subclasses_overriding_tenacity_methods_still_work() -> None:
     assert wrapped.retry.statistics is wrapped.statistics
 
 
-def test_iter_cannot_await_coroutine_strategies_yet() -> None:
-    async def predicate(rs: Any) -> bool:
-        return False
+def test_iter_awaits_coroutine_strategies() -> None:
+    seen: list[tuple[str, int]] = []
 
-    r = AsyncRetrying(retry=predicate)
+    async def predicate(rs: Any) -> bool:
+        seen.append(("retry", rs.attempt_number))
+        return rs.outcome.failed
+
+    async def stop(rs: Any) -> bool:
+        seen.append(("stop", rs.attempt_number))
+        return rs.attempt_number >= 2
+
+    async def wait(rs: Any) -> float:
+        return 0.25
+
+    r = AsyncRetrying(retry=predicate, stop=stop, wait=wait)
+    r.begin()
     state = pertinax.RetryCallState(r, None, (), {})
-    with pytest.raises(NotImplementedError):
+    assert isinstance(run(r.iter(state)), pertinax.DoAttempt)
+    state.set_exception((ValueError, ValueError("a"), None))
+    do = run(r.iter(state))
+    assert isinstance(do, pertinax.DoSleep) and do == 0.25
+    state.prepare_for_next_attempt()
+    assert isinstance(run(r.iter(state)), pertinax.DoAttempt)
+    state.set_exception((ValueError, ValueError("b"), None))
+    with pytest.raises(pertinax.RetryError) as info:
         run(r.iter(state))
+    assert str(info.value.__cause__) == "b"
+    assert seen == [("retry", 1), ("stop", 1), ("retry", 2), ("stop", 2)]
+    assert r.statistics["attempt_number"] == 2
+    assert r.statistics["idle_for"] == 0.25
     plain = AsyncRetrying()
     assert isinstance(
         run(plain.iter(pertinax.RetryCallState(plain, None, (), {}))), pertinax.DoAttempt

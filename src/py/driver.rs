@@ -405,7 +405,29 @@ pub fn call<'py>(
     run_sync(py, &plan, controller, func, args, kwargs, statistics, &op)
 }
 
-/// `BaseRetrying.iter(retry_state)`: one decision on a state that Python drives itself.
+/// A `Call` over a state that Python drives itself (`BaseRetrying.iter(retry_state)`): its
+/// counts go on from what the statistics dict already says.
+fn decision(
+    engine: &Bound<'_, Engine>,
+    controller: &Bound<'_, PyAny>,
+    retry_state: &Bound<'_, RetryCallState>,
+    statistics: Option<Bound<'_, PyDict>>,
+    is_async: bool,
+) -> PyResult<Call> {
+    let py = controller.py();
+    let plan = engine.get().plan(controller, is_async)?;
+    let stats = Stats::continuing(statistics)?;
+    let func = retry_state.try_borrow()?.r#fn.clone_ref(py);
+    let op = crate::py::observe::operation_for(&plan.observe, controller, Some(func.bind(py)))?;
+    let mut machine = Machine::new(plan, stats);
+    machine.obs.attach(op, false);
+    Ok(Call {
+        machine,
+        held: Held::Py(retry_state.clone().unbind()),
+    })
+}
+
+/// `BaseRetrying.iter(retry_state)`: one synchronous decision.
 #[pyfunction]
 pub fn step<'py>(
     py: Python<'py>,
@@ -414,23 +436,24 @@ pub fn step<'py>(
     retry_state: &Bound<'py, RetryCallState>,
     statistics: Option<Bound<'py, PyDict>>,
 ) -> PyResult<(u8, Bound<'py, PyAny>)> {
-    let plan = engine.get().plan(controller, false)?;
-    let stats = Stats::continuing(statistics)?;
-    let func = retry_state.try_borrow()?.r#fn.clone_ref(py);
-    let op = crate::py::observe::operation_for(&plan.observe, controller, Some(func.bind(py)))?;
-    let mut machine = Machine::new(plan, stats);
-    machine.obs.attach(op, false);
-    let mut st = PyState {
-        obj: retry_state.clone(),
-    };
-    Ok(match machine.advance(&mut st, Resume::Nothing)? {
-        Step::Attempt => (ATTEMPT, py.None().into_bound(py)),
-        Step::Sleep(s) => (SLEEP, s.to_py(py)),
-        Step::Return(v) => (RETURN, v),
-        Step::Await(_) => {
-            return Err(crate::errors::internal(
-                "a synchronous decision was asked to await a callback",
-            ))
-        }
-    })
+    let mut call = decision(engine, controller, retry_state, statistics, false)?;
+    let (kind, value) = call.advance(py, None)?;
+    if kind == AWAIT {
+        return Err(crate::errors::internal(
+            "a synchronous decision was asked to await a callback",
+        ));
+    }
+    Ok((kind, value))
+}
+
+/// `AsyncRetrying.iter(retry_state)`: one decision, stepped by the caller, which awaits what
+/// it is asked to.
+#[pyfunction]
+pub fn async_decision(
+    engine: &Bound<'_, Engine>,
+    controller: &Bound<'_, PyAny>,
+    retry_state: &Bound<'_, RetryCallState>,
+    statistics: Option<Bound<'_, PyDict>>,
+) -> PyResult<Call> {
+    decision(engine, controller, retry_state, statistics, true)
 }

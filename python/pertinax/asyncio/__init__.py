@@ -206,21 +206,24 @@ class AsyncRetrying(BaseRetrying):
     @override
     async def iter(self, retry_state: "RetryCallState") -> DoAttempt | DoSleep | t.Any:
         """One decision for ``retry_state``: a ``DoAttempt``, a ``DoSleep``, or the final
-        value (a give-up raises)."""
-        if self._has_coroutine_callbacks():
-            # The engine can step a state it did not create only synchronously for now.
-            raise NotImplementedError(
-                "AsyncRetrying.iter() cannot await coroutine strategies or callbacks yet; "
-                "call the controller or iterate it with `async for` instead"
-            )
-        return super().iter(retry_state)
-
-    def _has_coroutine_callbacks(self) -> bool:
-        slots = ("retry", "stop", "wait", "before", "after", "before_sleep", "on_recovered")
-        callbacks = [getattr(self, name, None) for name in slots]
-        if self.retry_error_callback:  # used only when truthy, as in tenacity
-            callbacks.append(self.retry_error_callback)
-        return any(cb is not None and _utils.is_coroutine_callable(cb) for cb in callbacks)
+        value (a give-up raises). Coroutine strategies and callbacks are awaited."""
+        call = _pertinax.async_decision(self._engine_or_new(), self, retry_state, self.statistics)
+        try:
+            kind, value = call.advance()
+            while kind == _AWAIT:
+                try:
+                    value = await value
+                except BaseException as exc:
+                    call.add_context(exc)
+                    raise
+                kind, value = call.advance(value)
+        finally:
+            del call
+        if kind == _ATTEMPT:
+            return DoAttempt()
+        if kind == _SLEEP:
+            return DoSleep(value)
+        return value
 
     @override
     def __iter__(self) -> t.Generator[AttemptManager, None, None]:
