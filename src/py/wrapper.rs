@@ -169,8 +169,8 @@ impl AsyncEntry {
         })
     }
 
-    /// Begins a call: the start time (a float) when the wrapper may run the first attempt
-    /// itself, else a `Call` to drive.
+    /// Begins a call: `None` when the controller is disabled, the start time (a float) when
+    /// the wrapper may run the first attempt itself, else a `Call` to drive.
     fn start<'py>(
         &self,
         py: Python<'py>,
@@ -179,6 +179,9 @@ impl AsyncEntry {
     ) -> PyResult<Bound<'py, PyAny>> {
         let controller = self.controller.bind(py);
         let plan = self.engine.get().plan(controller, true)?;
+        if !plan.enabled {
+            return Ok(py.None().into_bound(py));
+        }
         let (start, at) = crate::clock::monotonic_at(py)?;
         let stats = Stats::new(Some(self.statistics.clone_ref(py)));
         stats.begin(py, &start)?;

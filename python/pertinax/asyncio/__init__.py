@@ -251,12 +251,11 @@ class AsyncRetrying(BaseRetrying):
 
         if self._runs_natively():
             entry = _pertinax.AsyncEntry(f, self, self._engine_or_new(), statistics)
-            controller = self
 
             async def async_wrapped(*args: t.Any, **kwargs: t.Any) -> t.Any:
-                if not controller.enabled:
-                    return await f(*args, **kwargs)  # type: ignore[misc]
                 call = entry.start(args, kwargs)
+                if call is None:  # disabled: one plain call
+                    return await f(*args, **kwargs)  # type: ignore[misc]
                 if call.__class__ is float:
                     # The engine lets a first attempt that returns be the result: run it here
                     # and hand the engine only a failure.
