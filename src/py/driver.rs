@@ -240,7 +240,7 @@ impl Call {
     /// (the iterator hands it out through `attempt.retry_state`).
     #[new]
     #[pyo3(signature = (engine, controller, func, args, kwargs, statistics, is_async, observable))]
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments)] // mirrors the Python constructor, one argument each
     fn py_new(
         py: Python<'_>,
         engine: &Bound<'_, Engine>,
