@@ -26,7 +26,7 @@ BENCH := benchmarks/bench.py
 # Steps run one after another, stopping at the first failure, even under `make -j`.
 .NOTPARALLEL:
 
-.PHONY: help build demo test fmt-check clippy lint typecheck cargo-test pytest upstream \
+.PHONY: help build demo test fmt-check clippy lint typecheck cargo-test pytest upstream downstream \
 	upstream-baseline bench-quick format clean
 
 help:
@@ -45,7 +45,7 @@ build:
 demo: build
 	$(PYTHON) examples/quickstart.py
 
-test: build fmt-check clippy lint typecheck cargo-test pytest upstream bench-quick
+test: build fmt-check clippy lint typecheck cargo-test pytest upstream downstream bench-quick
 
 fmt-check:
 	@if $(CARGO) fmt --version >/dev/null 2>&1; then \
@@ -85,6 +85,10 @@ pytest:
 
 upstream:
 	$(PYTHON) tests/run_upstream.py
+
+# stamina, the best-known library built on tenacity: its own suite on pertinax.
+downstream:
+	$(PYTHON) tests/run_stamina.py
 
 upstream-baseline:
 	$(PYTHON) tests/run_upstream.py --against tenacity
