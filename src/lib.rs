@@ -29,11 +29,11 @@ mod _pertinax {
         metrics_reset, metrics_set_alert, metrics_snapshot, operation_name, set_retry_hook,
     };
     #[pymodule_export]
-    use crate::py::strategies::{begin_statistics, evaluate_retry, evaluate_stop, evaluate_wait};
+    use crate::py::strategies::{
+        begin_statistics, evaluate_retry, evaluate_stop, evaluate_wait, strategy_changed,
+    };
     #[pymodule_export]
     use crate::py::wrapper::{AsyncEntry, RetryingCall};
-    #[pymodule_export]
-    use crate::strategy::strategy_changed;
 
     use pyo3::prelude::*;
 

@@ -45,3 +45,9 @@ pub fn begin_statistics(py: Python<'_>, statistics: Py<PyDict>) -> PyResult<()> 
     let start = crate::clock::monotonic(py)?;
     Stats::new(Some(statistics)).begin(py, &start)
 }
+
+/// Called by the strategy base classes' `__setattr__` and `__delattr__`.
+#[pyfunction]
+pub fn strategy_changed(strategy: &Bound<'_, PyAny>) {
+    crate::strategy::note_changed(strategy);
+}

@@ -161,9 +161,8 @@ pub fn mark_compiled(obj: &Bound<'_, PyAny>) {
     }
 }
 
-/// Called by the strategy base classes' `__setattr__`.
-#[pyfunction]
-pub fn strategy_changed(obj: &Bound<'_, PyAny>) {
+/// An attribute of `obj` changed: if a plan read it, every plan compiled before is stale.
+pub fn note_changed(obj: &Bound<'_, PyAny>) {
     let known = match COMPILED.lock() {
         Ok(set) => set
             .as_ref()
