@@ -63,6 +63,17 @@ def _portable_async_sleep(seconds: float) -> t.Awaitable[None]:
     return asyncio.sleep(seconds)
 
 
+async def _resume(call: t.Any, awaitable: t.Any) -> tuple[int, t.Any]:
+    """Awaits what the engine asked for and hands it the result. An exception raised there
+    propagates with the attempt's own exception as its context."""
+    try:
+        value = await awaitable
+    except BaseException as exc:
+        call.add_context(exc)
+        raise
+    return call.advance(value)  # type: ignore[no-any-return]
+
+
 async def _run(
     call: t.Any,
     fn: t.Any,
@@ -97,12 +108,7 @@ async def _run(
                 await call.sleep(value)
                 kind, value = call.advance()
             elif kind == _AWAIT:
-                try:
-                    value = await value
-                except BaseException as exc:
-                    call.add_context(exc)
-                    raise
-                kind, value = call.advance(value)
+                kind, value = await _resume(call, value)
             else:
                 return value
     finally:
@@ -211,12 +217,7 @@ class AsyncRetrying(BaseRetrying):
         try:
             kind, value = call.advance()
             while kind == _AWAIT:
-                try:
-                    value = await value
-                except BaseException as exc:
-                    call.add_context(exc)
-                    raise
-                kind, value = call.advance(value)
+                kind, value = await _resume(call, value)
         finally:
             del call
         if kind == _ATTEMPT:
