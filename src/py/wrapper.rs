@@ -18,20 +18,51 @@ use crate::py::driver::{run_sync, Call};
 use crate::py::engine::Engine;
 use crate::stats::Stats;
 
-#[pyclass(frozen, module = "pertinax._pertinax", name = "RetryingCall")]
-pub struct RetryingCall {
+/// What both native entries of a decorated function hold: the function, its controller and
+/// the controller's plan cache, the wrapper's statistics dict, and the operation its metrics
+/// and logs are filed under (looked up once, here).
+struct Decorated {
     func: Py<PyAny>,
     controller: Py<PyAny>,
     engine: Py<Engine>,
     statistics: Py<PyDict>,
+    op: Arc<Operation>,
+}
+
+impl Decorated {
+    fn new(
+        func: Bound<'_, PyAny>,
+        controller: Bound<'_, PyAny>,
+        engine: Py<Engine>,
+        statistics: Py<PyDict>,
+    ) -> PyResult<Self> {
+        let op = crate::py::observe::resolve(&controller, Some(&func))?;
+        Ok(Decorated {
+            func: func.unbind(),
+            controller: controller.unbind(),
+            engine,
+            statistics,
+            op,
+        })
+    }
+
+    fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.func)?;
+        visit.call(&self.controller)?;
+        visit.call(&self.engine)?;
+        visit.call(&self.statistics)
+    }
+}
+
+#[pyclass(frozen, module = "pertinax._pertinax", name = "RetryingCall")]
+pub struct RetryingCall {
+    target: Decorated,
     /// The controller's class keeps tenacity's methods: the loop can run in Rust. Otherwise
     /// every call goes through the controller's own methods, as tenacity's wrapper does.
     native: bool,
     /// An enabled call has run: from then on `fn.retry.statistics` is `fn.statistics`, as
     /// with tenacity, whose wrapper binds them together on each enabled call.
     ran: AtomicBool,
-    /// The metrics and logs of this function's calls, looked up once, here.
-    op: Arc<Operation>,
 }
 
 #[pymethods]
@@ -44,15 +75,10 @@ impl RetryingCall {
         statistics: Py<PyDict>,
         native: bool,
     ) -> PyResult<Self> {
-        let op = crate::py::observe::resolve(&controller, Some(&func))?;
         Ok(RetryingCall {
-            func: func.unbind(),
-            controller: controller.unbind(),
-            engine,
-            statistics,
+            target: Decorated::new(func, controller, engine, statistics)?,
             native,
             ran: AtomicBool::new(false),
-            op,
         })
     }
 
@@ -85,7 +111,7 @@ impl RetryingCall {
 
     #[getter]
     fn statistics(&self, py: Python<'_>) -> Py<PyDict> {
-        self.statistics.clone_ref(py)
+        self.target.statistics.clone_ref(py)
     }
 
     #[getter]
@@ -94,10 +120,7 @@ impl RetryingCall {
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        visit.call(&self.func)?;
-        visit.call(&self.controller)?;
-        visit.call(&self.engine)?;
-        visit.call(&self.statistics)
+        self.target.traverse(&visit)
     }
 }
 
@@ -108,16 +131,16 @@ impl RetryingCall {
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let controller = self.controller.bind(py);
-        let func = self.func.bind(py);
+        let controller = self.target.controller.bind(py);
+        let func = self.target.func.bind(py);
         if !self.native {
             self.ran.store(true, Ordering::Relaxed);
             return controller.call_method1(
                 pyo3::intern!(py, "_call_wrapped"),
-                (func, self.statistics.bind(py), args, kwargs),
+                (func, self.target.statistics.bind(py), args, kwargs),
             );
         }
-        let plan = self.engine.get().plan(controller, false)?;
+        let plan = self.target.engine.get().plan(controller, false)?;
         if !plan.enabled {
             return func.call(args, kwargs);
         }
@@ -131,8 +154,8 @@ impl RetryingCall {
             func,
             args,
             kwargs,
-            Some(self.statistics.clone_ref(py)),
-            &self.op,
+            Some(self.target.statistics.clone_ref(py)),
+            &self.target.op,
         )
     }
 }
@@ -143,11 +166,7 @@ impl RetryingCall {
 /// value), the wrapper awaits the function itself and only hands a failure to the engine.
 #[pyclass(frozen, module = "pertinax._pertinax", name = "AsyncEntry")]
 pub struct AsyncEntry {
-    func: Py<PyAny>,
-    controller: Py<PyAny>,
-    engine: Py<Engine>,
-    statistics: Py<PyDict>,
-    op: Arc<Operation>,
+    target: Decorated,
 }
 
 #[pymethods]
@@ -159,13 +178,8 @@ impl AsyncEntry {
         engine: Py<Engine>,
         statistics: Py<PyDict>,
     ) -> PyResult<Self> {
-        let op = crate::py::observe::resolve(&controller, Some(&func))?;
         Ok(AsyncEntry {
-            func: func.unbind(),
-            controller: controller.unbind(),
-            engine,
-            statistics,
-            op,
+            target: Decorated::new(func, controller, engine, statistics)?,
         })
     }
 
@@ -177,13 +191,13 @@ impl AsyncEntry {
         args: &Bound<'py, PyTuple>,
         kwargs: &Bound<'py, PyDict>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let controller = self.controller.bind(py);
-        let plan = self.engine.get().plan(controller, true)?;
+        let controller = self.target.controller.bind(py);
+        let plan = self.target.engine.get().plan(controller, true)?;
         if !plan.enabled {
             return Ok(py.None().into_bound(py));
         }
         let (start, at) = crate::clock::monotonic_at(py)?;
-        let stats = Stats::new(Some(self.statistics.clone_ref(py)));
+        let stats = Stats::new(Some(self.target.statistics.clone_ref(py)));
         stats.begin(py, &start)?;
         if plan.returns_first_success && at.is_some() {
             if let Num::Float(f) = start {
@@ -201,11 +215,11 @@ impl AsyncEntry {
             plan,
             stats,
             controller,
-            self.func.bind(py),
+            self.target.func.bind(py),
             args,
             kwargs,
             start,
-            Arc::clone(&self.op),
+            Arc::clone(&self.target.op),
             observable,
         )?;
         Ok(Bound::new(py, call)?.into_any())
@@ -213,10 +227,14 @@ impl AsyncEntry {
 
     /// The first attempt returned: count it.
     fn succeeded(&self, py: Python<'_>, started: f64) -> PyResult<()> {
-        let plan = self.engine.get().plan(self.controller.bind(py), true)?;
+        let plan = self
+            .target
+            .engine
+            .get()
+            .plan(self.target.controller.bind(py), true)?;
         if plan.observe.metrics {
             if let Some(t0) = crate::clock::instant_of(started) {
-                crate::observe::fast_success(&self.op, t0);
+                crate::observe::fast_success(&self.target.op, t0);
             }
         }
         Ok(())
@@ -224,12 +242,16 @@ impl AsyncEntry {
 
     /// The first attempt raised `exc`: the engine takes over from here.
     fn failed(&self, py: Python<'_>, started: f64, exc: Py<PyAny>) -> PyResult<Call> {
-        let plan = self.engine.get().plan(self.controller.bind(py), true)?;
-        let stats = Stats::new(Some(self.statistics.clone_ref(py)));
+        let plan = self
+            .target
+            .engine
+            .get()
+            .plan(self.target.controller.bind(py), true)?;
+        let stats = Stats::new(Some(self.target.statistics.clone_ref(py)));
         Ok(Call::after_failed_first_attempt(
             plan,
             stats,
-            Arc::clone(&self.op),
+            Arc::clone(&self.target.op),
             Num::Float(started),
             crate::clock::instant_of(started),
             exc,
@@ -237,9 +259,6 @@ impl AsyncEntry {
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        visit.call(&self.func)?;
-        visit.call(&self.controller)?;
-        visit.call(&self.engine)?;
-        visit.call(&self.statistics)
+        self.target.traverse(&visit)
     }
 }
