@@ -5,12 +5,9 @@ import sys
 
 import pytest
 from pertinax import RetryError, _pertinax, metrics, retry, stop_after_attempt
+from scripted import no_sleep
 
 WINDOW = 60.0
-
-
-def no_sleep(seconds: float) -> None:
-    pass
 
 
 @pytest.fixture(autouse=True)

@@ -10,10 +10,7 @@ import pertinax
 import pytest
 import tenacity
 from pertinax import RetryError, retry, stop_after_attempt
-
-
-def no_sleep(_seconds: float) -> None:
-    pass
+from scripted import no_sleep
 
 
 def _sample(a: int, b: str = "x", *, c: float = 1.0) -> str:

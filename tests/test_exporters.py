@@ -7,25 +7,10 @@ import sys
 
 import pytest
 from pertinax import AsyncRetrying, RetryError, metrics, retry, stop_after_attempt, wait_fixed
+from scripted import no_sleep, script
 
 prometheus_client = pytest.importorskip("prometheus_client")
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
-
-
-def no_sleep(seconds: float) -> None:
-    pass
-
-
-def script(*steps: object):
-    queue = list(steps)
-
-    def fn(*args: object, **kwargs: object) -> object:
-        step = queue.pop(0) if len(queue) > 1 else queue[0]
-        if isinstance(step, BaseException):
-            raise step
-        return step
-
-    return fn
 
 
 @pytest.fixture(autouse=True)

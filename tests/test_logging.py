@@ -18,16 +18,14 @@ from pertinax import (
     stop_after_attempt,
     wait_fixed,
 )
+from scripted import no_sleep
 
 EVENT_LOGGERS = [f"pertinax.{e}" for e in (*logs.EVENTS, "alert")]
 
 
-def no_sleep(seconds: float) -> None:
-    pass
-
-
 def script(*steps: object):
-    """A function that raises or returns each step in turn, then repeats the last."""
+    """A function that raises or returns each step in turn, then repeats the last. Defined
+    here, not imported: the messages under test name it by its qualified name."""
     queue = list(steps)
 
     def fn(*args: object, **kwargs: object) -> object:

@@ -19,6 +19,7 @@ from pertinax import (
     stop_after_attempt,
     wait_fixed,
 )
+from scripted import no_sleep, script
 
 ZERO = {
     "calls": 0,
@@ -33,10 +34,6 @@ ZERO = {
 }
 
 
-def no_sleep(seconds: float) -> None:
-    pass
-
-
 def counts(name: str) -> dict[str, object]:
     """The plain counters of one operation (rates and histogram left out)."""
     snap = metrics.snapshot()[name]
@@ -45,19 +42,6 @@ def counts(name: str) -> dict[str, object]:
 
 def expect(**changes: object) -> dict[str, object]:
     return {**ZERO, **changes}
-
-
-def script(*steps: object):
-    """A function that raises or returns each step in turn, then repeats the last."""
-    queue = list(steps)
-
-    def fn(*args: object, **kwargs: object) -> object:
-        step = queue.pop(0) if len(queue) > 1 else queue[0]
-        if isinstance(step, BaseException):
-            raise step
-        return step
-
-    return fn
 
 
 @pytest.fixture(autouse=True)

@@ -26,11 +26,7 @@ from pertinax import (
     wait_fixed,
     wait_random,
 )
-
-
-def no_sleep(_seconds: float) -> None:
-    pass
-
+from scripted import no_sleep
 
 # -- threads -------------------------------------------------------------------------------
 
