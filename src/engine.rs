@@ -225,17 +225,24 @@ impl Machine {
         mut resume: Resume<'py>,
     ) -> PyResult<Step<'py>> {
         let py = st.py();
-        let plan = Arc::clone(&self.plan);
+        // Disjoint borrows of the machine's parts: the plan is read while the rest changes.
+        let Machine {
+            plan,
+            stats,
+            phase,
+            obs,
+        } = self;
+        let plan: &Plan = plan;
         loop {
-            match self.phase {
+            match *phase {
                 Phase::Idle => {
                     let outcome = st.outcome()?;
                     let exc = match &outcome {
                         OutcomeRef::Missing => {
-                            self.obs.before_attempt(st)?;
-                            self.phase = Phase::BeforeDone;
+                            obs.before_attempt(st)?;
+                            *phase = Phase::BeforeDone;
                             if let Some(cb) = &plan.before {
-                                if let Some(aw) = self.hook(st, cb)? {
+                                if let Some(aw) = hook(st, cb)? {
                                     return Ok(Step::Await(aw));
                                 }
                             }
@@ -244,7 +251,7 @@ impl Machine {
                         OutcomeRef::Raised(e) => Some(e),
                         OutcomeRef::Returned(_) => None,
                     };
-                    self.obs.attempted();
+                    obs.attempted();
                     let (interrupt, try_again) = match exc {
                         Some(e) => (
                             interned::is_interrupt(py, e),
@@ -254,16 +261,16 @@ impl Machine {
                     };
                     match triage(interrupt, try_again) {
                         Triage::Interrupt => {
-                            self.obs.settle(st, None)?;
+                            obs.settle(st, None)?;
                             return finish(outcome);
                         }
                         Triage::Explicit => {
-                            self.obs.attempt_failed(st)?;
-                            self.phase = Phase::AfterHook;
+                            obs.attempt_failed(st)?;
+                            *phase = Phase::AfterHook;
                         }
                         Triage::AskRetry => {
-                            self.phase = Phase::RetryDone;
-                            match self.eval_retry(st, &plan.retry)? {
+                            *phase = Phase::RetryDone;
+                            match eval_retry(st, &plan.retry)? {
                                 Flow::Ready(r) => resume = r,
                                 Flow::Await(aw) => return Ok(Step::Await(aw)),
                             }
@@ -271,33 +278,33 @@ impl Machine {
                     }
                 }
                 Phase::BeforeDone => {
-                    self.phase = Phase::Idle;
+                    *phase = Phase::Idle;
                     return Ok(Step::Attempt);
                 }
                 Phase::RetryDone => {
                     if !resume.truthy().map_err(|e| with_context(st, e))? {
-                        self.phase = Phase::Idle;
-                        if let Some(aw) = self.obs.settle(st, plan.observe.on_recovered.as_ref())? {
-                            self.phase = Phase::RecoveredDone;
+                        *phase = Phase::Idle;
+                        if let Some(aw) = obs.settle(st, plan.observe.on_recovered.as_ref())? {
+                            *phase = Phase::RecoveredDone;
                             return Ok(Step::Await(aw));
                         }
                         return finish(st.outcome()?);
                     }
-                    self.obs.attempt_failed(st)?;
-                    self.phase = Phase::AfterHook;
+                    obs.attempt_failed(st)?;
+                    *phase = Phase::AfterHook;
                 }
                 Phase::AfterHook => {
-                    self.stamp(st)?;
-                    self.phase = Phase::AfterDone;
+                    stamp(st)?;
+                    *phase = Phase::AfterDone;
                     if let Some(cb) = &plan.after {
-                        if let Some(aw) = self.hook(st, cb)? {
+                        if let Some(aw) = hook(st, cb)? {
                             return Ok(Step::Await(aw));
                         }
                     }
                 }
                 Phase::AfterDone => {
-                    self.phase = Phase::WaitDone;
-                    match self.eval_wait(st, &plan.wait)? {
+                    *phase = Phase::WaitDone;
+                    match eval_wait(st, &plan.wait)? {
                         Flow::Ready(r) => resume = r,
                         Flow::Await(aw) => return Ok(Step::Await(aw)),
                     }
@@ -307,14 +314,13 @@ impl Machine {
                     st.with_core(|c| c.upcoming_sleep = upcoming)?;
                     let elapsed = st.seconds_since_start()?;
                     if let Some(elapsed) = &elapsed {
-                        self.stats
-                            .set(py, interned::delay_since_first_attempt(py), elapsed)?;
-                    } else if let Some(d) = &self.stats.dict {
+                        stats.set(py, interned::delay_since_first_attempt(py), elapsed)?;
+                    } else if let Some(d) = &stats.dict {
                         d.bind(py)
                             .set_item(interned::delay_since_first_attempt(py), py.None())?;
                     }
-                    self.phase = Phase::StopDone;
-                    match self.eval_stop(st, &plan.stop)? {
+                    *phase = Phase::StopDone;
+                    match eval_stop(st, &plan.stop)? {
                         Flow::Ready(r) => resume = r,
                         Flow::Await(aw) => return Ok(Step::Await(aw)),
                     }
@@ -323,10 +329,10 @@ impl Machine {
                     let stop = resume.truthy().map_err(|e| with_context(st, e))?;
                     resume = Resume::Nothing;
                     if stop {
-                        self.obs.gave_up(st)?;
+                        obs.gave_up(st)?;
                         match give_up_kind(plan.retry_error_callback.is_some(), plan.reraise) {
                             GiveUp::Callback => {
-                                self.phase = Phase::CallbackDone;
+                                *phase = Phase::CallbackDone;
                                 if let Some(cb) = &plan.retry_error_callback {
                                     let obj = st.object()?;
                                     if cb.is_async {
@@ -340,164 +346,158 @@ impl Machine {
                                 }
                             }
                             GiveUp::Reraise | GiveUp::RetryError => {
-                                self.phase = Phase::Idle;
-                                return Err(self.give_up(st));
+                                *phase = Phase::Idle;
+                                return Err(give_up(plan, st));
                             }
                         }
                     } else {
-                        self.schedule_sleep(st)?;
-                        self.phase = Phase::BeforeSleepDone;
+                        schedule_sleep(stats, obs, st)?;
+                        *phase = Phase::BeforeSleepDone;
                         if let Some(cb) = &plan.before_sleep {
-                            if let Some(aw) = self.hook(st, cb)? {
+                            if let Some(aw) = hook(st, cb)? {
                                 return Ok(Step::Await(aw));
                             }
                         }
                     }
                 }
                 Phase::CallbackDone => {
-                    self.phase = Phase::Idle;
+                    *phase = Phase::Idle;
                     return Ok(Step::Return(
                         std::mem::replace(&mut resume, Resume::Nothing).into_obj(py),
                     ));
                 }
                 Phase::BeforeSleepDone => {
-                    self.phase = Phase::Idle;
+                    *phase = Phase::Idle;
                     let upcoming = st.upcoming_sleep()?;
                     return Ok(Step::Sleep(upcoming));
                 }
                 Phase::RecoveredDone => {
-                    self.phase = Phase::Idle;
+                    *phase = Phase::Idle;
                     return finish(st.outcome()?);
                 }
             }
         }
     }
+}
 
-    /// Makes sure the outcome has its timestamp before anything can read it.
-    fn stamp<'py, S: StateMut<'py>>(&self, st: &mut S) -> PyResult<()> {
-        let missing = st.with_core(|c| {
-            c.outcome_timestamp.is_none() && !matches!(c.outcome, Outcome::Missing)
-        })?;
-        if missing {
-            let now = crate::clock::monotonic(st.py())?;
-            st.with_core(|c| c.outcome_timestamp = Some(now))?;
-        }
-        Ok(())
+/// Makes sure the outcome has its timestamp before anything can read it.
+fn stamp<'py, S: StateMut<'py>>(st: &mut S) -> PyResult<()> {
+    let missing =
+        st.with_core(|c| c.outcome_timestamp.is_none() && !matches!(c.outcome, Outcome::Missing))?;
+    if missing {
+        let now = crate::clock::monotonic(st.py())?;
+        st.with_core(|c| c.outcome_timestamp = Some(now))?;
     }
+    Ok(())
+}
 
-    /// tenacity's bookkeeping once a sleep is decided.
-    fn schedule_sleep<'py, S: StateMut<'py>>(&mut self, st: &mut S) -> PyResult<()> {
-        let py = st.py();
-        let upcoming = st.upcoming_sleep()?;
-        if let Num::Py(value) = &upcoming {
-            // tenacity makes `RetryAction(sleep)` first, which calls float(): a wait that
-            // returned something that is not a number fails there, with float()'s message.
-            py.get_type::<pyo3::types::PyFloat>()
-                .call1((value.bind(py),))?;
-        }
-        let idle = st.with_core(|c| c.idle_for.clone_ref(py))?;
-        let idle = idle.iadd(py, &upcoming)?;
-        let action = upcoming.clone_ref(py);
-        st.with_core(|c| {
-            c.idle_for = idle;
-            c.next_action = NextAction::Sleep(action);
-        })?;
-        let idle_stat = self.stats.idle_for.iadd(py, &upcoming)?;
-        // A zero wait leaves `idle_for` as it was (once it is a float): skip the write.
-        let unchanged = match (&self.stats.idle_for, &idle_stat) {
-            (Num::Float(a), Num::Float(b)) => a.to_bits() == b.to_bits(),
-            (Num::Int(a), Num::Int(b)) => a == b,
-            _ => false,
-        };
-        self.stats.idle_for = idle_stat;
-        self.stats.attempts += 1;
-        if !unchanged {
-            self.stats
-                .set(py, interned::idle_for(py), &self.stats.idle_for)?;
-        }
-        self.stats.set(
-            py,
-            interned::attempt_number(py),
-            &Num::Int(self.stats.attempts),
-        )?;
-        self.obs.retrying(st, &upcoming)
+/// tenacity's bookkeeping once a sleep is decided.
+fn schedule_sleep<'py, S: StateMut<'py>>(
+    stats: &mut Stats,
+    obs: &mut CallObs,
+    st: &mut S,
+) -> PyResult<()> {
+    let py = st.py();
+    let upcoming = st.upcoming_sleep()?;
+    if let Num::Py(value) = &upcoming {
+        // tenacity makes `RetryAction(sleep)` first, which calls float(): a wait that
+        // returned something that is not a number fails there, with float()'s message.
+        py.get_type::<pyo3::types::PyFloat>()
+            .call1((value.bind(py),))?;
     }
+    let idle = st.with_core(|c| c.idle_for.clone_ref(py))?;
+    let idle = idle.iadd(py, &upcoming)?;
+    let action = upcoming.clone_ref(py);
+    st.with_core(|c| {
+        c.idle_for = idle;
+        c.next_action = NextAction::Sleep(action);
+    })?;
+    let idle_stat = stats.idle_for.iadd(py, &upcoming)?;
+    // A zero wait leaves `idle_for` as it was (once it is a float): skip the write.
+    let unchanged = match (&stats.idle_for, &idle_stat) {
+        (Num::Float(a), Num::Float(b)) => a.to_bits() == b.to_bits(),
+        (Num::Int(a), Num::Int(b)) => a == b,
+        _ => false,
+    };
+    stats.idle_for = idle_stat;
+    stats.attempts += 1;
+    if !unchanged {
+        stats.set(py, interned::idle_for(py), &stats.idle_for)?;
+    }
+    stats.set(py, interned::attempt_number(py), &Num::Int(stats.attempts))?;
+    obs.retrying(st, &upcoming)
+}
 
-    /// The error to raise when the stop strategy says stop and there is no callback.
-    #[cold]
-    fn give_up<'py, S: StateMut<'py>>(&self, st: &mut S) -> PyErr {
-        match self.try_give_up(st) {
-            Ok(e) | Err(e) => e,
+/// The error to raise when the stop strategy says stop and there is no callback.
+#[cold]
+fn give_up<'py, S: StateMut<'py>>(plan: &Plan, st: &mut S) -> PyErr {
+    match try_give_up(plan, st) {
+        Ok(e) | Err(e) => e,
+    }
+}
+
+fn try_give_up<'py, S: StateMut<'py>>(plan: &Plan, st: &mut S) -> PyResult<PyErr> {
+    let py = st.py();
+    let fut = st.with_core(|c: &mut Core| c.future(py))??;
+    let fut = match fut {
+        Some(f) => f,
+        None => py.None().into_bound(py),
+    };
+    let err = plan.retry_error_cls.bind(py).call1((&fut,))?;
+    if plan.reraise {
+        // tenacity calls reraise() and, if it returns, raises the RetryError itself.
+        err.call_method0(interned::reraise(py))?;
+    }
+    let cause = match st.outcome()? {
+        OutcomeRef::Raised(e) => e.into_any(),
+        _ => py.None().into_bound(py),
+    };
+    let pyerr = PyErr::from_value(err);
+    let value = pyerr.value(py);
+    // `raise err from cause`: sets __cause__ and __suppress_context__.
+    value.setattr(pyo3::intern!(py, "__cause__"), cause)?;
+    Ok(pyerr)
+}
+
+/// Runs a before/after/before_sleep hook; an async hook hands back its awaitable.
+fn hook<'py, S: StateMut<'py>>(st: &mut S, cb: &Callback) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let obj = st.object()?;
+    let out = cb
+        .obj
+        .bind(st.py())
+        .call1((obj,))
+        .map_err(|e| with_context(st, e))?;
+    Ok(if cb.is_async { Some(out) } else { None })
+}
+
+fn eval_retry<'py, S: StateMut<'py>>(st: &mut S, retry: &Retry) -> PyResult<Flow<'py>> {
+    if let Retry::Python(cb) = retry {
+        if cb.is_async {
+            return Ok(Flow::Await(cb.call(st).map_err(|e| with_context(st, e))?));
         }
     }
+    let v = retry.evaluate(st).map_err(|e| with_context(st, e))?;
+    Ok(Flow::Ready(Resume::Bool(v)))
+}
 
-    fn try_give_up<'py, S: StateMut<'py>>(&self, st: &mut S) -> PyResult<PyErr> {
-        let py = st.py();
-        let fut = st.with_core(|c: &mut Core| c.future(py))??;
-        let fut = match fut {
-            Some(f) => f,
-            None => py.None().into_bound(py),
-        };
-        let err = self.plan.retry_error_cls.bind(py).call1((&fut,))?;
-        if self.plan.reraise {
-            // tenacity calls reraise() and, if it returns, raises the RetryError itself.
-            err.call_method0(interned::reraise(py))?;
+fn eval_wait<'py, S: StateMut<'py>>(st: &mut S, wait: &Wait) -> PyResult<Flow<'py>> {
+    if let Wait::Python(cb) = wait {
+        if cb.is_async {
+            return Ok(Flow::Await(cb.call(st).map_err(|e| with_context(st, e))?));
         }
-        let cause = match st.outcome()? {
-            OutcomeRef::Raised(e) => e.into_any(),
-            _ => py.None().into_bound(py),
-        };
-        let pyerr = PyErr::from_value(err);
-        let value = pyerr.value(py);
-        // `raise err from cause`: sets __cause__ and __suppress_context__.
-        value.setattr(pyo3::intern!(py, "__cause__"), cause)?;
-        Ok(pyerr)
     }
+    let v = wait.evaluate(st).map_err(|e| with_context(st, e))?;
+    Ok(Flow::Ready(Resume::Num(v)))
+}
 
-    /// Runs a before/after/before_sleep hook; an async hook hands back its awaitable.
-    fn hook<'py, S: StateMut<'py>>(
-        &self,
-        st: &mut S,
-        cb: &Callback,
-    ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let obj = st.object()?;
-        let out = cb
-            .obj
-            .bind(st.py())
-            .call1((obj,))
-            .map_err(|e| with_context(st, e))?;
-        Ok(if cb.is_async { Some(out) } else { None })
-    }
-
-    fn eval_retry<'py, S: StateMut<'py>>(&self, st: &mut S, retry: &Retry) -> PyResult<Flow<'py>> {
-        if let Retry::Python(cb) = retry {
-            if cb.is_async {
-                return Ok(Flow::Await(cb.call(st).map_err(|e| with_context(st, e))?));
-            }
+fn eval_stop<'py, S: StateMut<'py>>(st: &mut S, stop: &Stop) -> PyResult<Flow<'py>> {
+    if let Stop::Python(cb) = stop {
+        if cb.is_async {
+            return Ok(Flow::Await(cb.call(st).map_err(|e| with_context(st, e))?));
         }
-        let v = retry.evaluate(st).map_err(|e| with_context(st, e))?;
-        Ok(Flow::Ready(Resume::Bool(v)))
     }
-
-    fn eval_wait<'py, S: StateMut<'py>>(&self, st: &mut S, wait: &Wait) -> PyResult<Flow<'py>> {
-        if let Wait::Python(cb) = wait {
-            if cb.is_async {
-                return Ok(Flow::Await(cb.call(st).map_err(|e| with_context(st, e))?));
-            }
-        }
-        let v = wait.evaluate(st).map_err(|e| with_context(st, e))?;
-        Ok(Flow::Ready(Resume::Num(v)))
-    }
-
-    fn eval_stop<'py, S: StateMut<'py>>(&self, st: &mut S, stop: &Stop) -> PyResult<Flow<'py>> {
-        if let Stop::Python(cb) = stop {
-            if cb.is_async {
-                return Ok(Flow::Await(cb.call(st).map_err(|e| with_context(st, e))?));
-            }
-        }
-        let v = stop.evaluate(st).map_err(|e| with_context(st, e))?;
-        Ok(Flow::Ready(Resume::Bool(v)))
-    }
+    let v = stop.evaluate(st).map_err(|e| with_context(st, e))?;
+    Ok(Flow::Ready(Resume::Bool(v)))
 }
 
 enum Flow<'py> {
