@@ -18,9 +18,11 @@ use pyo3::prelude::*;
 #[pymodule(gil_used = true)]
 mod _pertinax {
     #[pymodule_export]
+    use crate::py::attempt::{AttemptManager, Ready};
+    #[pymodule_export]
     use crate::py::call_state::RetryCallState;
     #[pymodule_export]
-    use crate::py::driver::{async_decision, call, step, Call};
+    use crate::py::driver::{async_decision, call, iterate, step, AttemptLoop, Call};
     #[pymodule_export]
     use crate::py::engine::Engine;
     #[pymodule_export]

@@ -512,12 +512,19 @@ impl CallObs {
     }
 }
 
-impl Drop for CallObs {
-    fn drop(&mut self) {
+impl CallObs {
+    /// Counts now a call that its driver will not take any further (see `abandon`).
+    pub fn end_unfinished(&mut self) {
         if self.owns && self.started && !self.done {
             self.done = true;
             self.count_unfinished();
         }
+    }
+}
+
+impl Drop for CallObs {
+    fn drop(&mut self) {
+        self.end_unfinished();
     }
 }
 

@@ -877,6 +877,75 @@ def reuse_of_a_controller(lib: Any, rec: Recorder) -> Any:
 
 
 @case
+def iterator_state_read_late(lib: Any, rec: Recorder) -> Any:
+    """pertinax's loop keeps its state in Rust until `attempt.retry_state` is first read:
+    whenever that happens (never, after the body, after the loop, or from the second attempt
+    on), the state must be the one tenacity would show then, and the same object after."""
+    out: list[Any] = []
+
+    def loop(fails: int, read_at: set[int], **kw: Any) -> Any:
+        fn = scripted(lib, rec, *([E1] * fails), OK)
+        r = lib.Retrying(sleep=rec.sleep, **kw)
+        seen: list[Any] = []
+        attempts = []
+        n = 0
+        try:
+            for attempt in r:
+                n += 1
+                attempts.append(attempt)
+                out.append(
+                    ("attempt", type(attempt).__name__, isinstance(attempt, lib.AttemptManager))
+                )
+                with attempt:
+                    fn()
+                if n in read_at:
+                    rs = attempt.retry_state
+                    seen.append(rs)
+                    out.append(("read", n, rec.snap(rs)))
+        except Exception as e:  # noqa: BLE001
+            out.append(("raised", rec.exc(e)))
+        # every manager of the loop shows the same state, read after the loop
+        last = attempts[-1].retry_state
+        out.append(("after loop", rec.snap(last), all(s is last for s in seen)))
+        out.append(("managers agree", [a.retry_state is last for a in attempts]))
+        out.append(("stats", stats(rec, r.statistics)))
+
+    loop(0, set())
+    loop(2, set())
+    loop(2, {2})
+    loop(3, {1, 3})
+    loop(4, {9}, stop=lib.stop_after_attempt(3))
+    loop(4, {2}, stop=lib.stop_after_attempt(3), reraise=True)
+    loop(1, set(), stop=lib.stop_after_attempt(1), retry_error_callback=lambda rs: "cb")
+    # read inside the body, before the attempt has an outcome
+    r = lib.Retrying(stop=lib.stop_after_attempt(3), sleep=rec.sleep)
+    fn = scripted(lib, rec, E1, OK)
+    for attempt in r:
+        with attempt:
+            out.append(("inside", rec.snap(attempt.retry_state)))
+            fn()
+        out.append(("after body", rec.snap(attempt.retry_state)))
+    # a loop left with `break` after one failure, its state read afterwards
+    r = lib.Retrying(stop=lib.stop_after_attempt(3), sleep=rec.sleep)
+    fn = scripted(lib, rec, E1, OK)
+    for attempt in r:
+        with attempt:
+            fn()
+        break
+    out.append(("broken", rec.snap(attempt.retry_state), stats(rec, r.statistics)))
+    # a body that never enters `with attempt:` repeats the attempt number
+    r = lib.Retrying(stop=lib.stop_after_attempt(3), sleep=rec.sleep)
+    numbers = []
+    for i, attempt in enumerate(r):
+        if i == 2:
+            with attempt:
+                pass
+        numbers.append(i)
+    out.append(("unentered", numbers, rec.snap(attempt.retry_state)))
+    return out
+
+
+@case
 def iterator_details(lib: Any, rec: Recorder) -> Any:
     out = []
     r = lib.Retrying(stop=lib.stop_after_attempt(3), sleep=rec.sleep)

@@ -12,11 +12,10 @@ import dataclasses
 import typing
 from concurrent import futures
 
+from . import _pertinax
 from ._utils import override
 
 if typing.TYPE_CHECKING:
-    import types
-
     from ._pertinax import RetryCallState
 
 NO_RESULT = object()
@@ -169,42 +168,9 @@ class RetryError(Exception):
         return (_rebuild_exception, (type(self), self.args), state)
 
 
-class AttemptManager:
-    """Context manager for one attempt in iterator mode; records its outcome on the state.
-
-    Every exception from the ``with`` body, ``BaseException`` included, is stored and
-    swallowed; the controller decides on the next step whether to re-raise it.
-    """
-
-    def __init__(self, retry_state: "RetryCallState") -> None:
-        self.retry_state = retry_state
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: "types.TracebackType | None",
-    ) -> bool | None:
-        if exc_type is not None and exc_value is not None:
-            self.retry_state.set_exception((exc_type, exc_value, traceback))
-            return True
-        # The body's value is not visible to a context manager; record None.
-        self.retry_state.set_result(None)
-        return None
-
-    async def __aenter__(self) -> None:
-        return self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: "types.TracebackType | None",
-    ) -> bool | None:
-        return self.__exit__(exc_type, exc_value, traceback)
+# The context manager of iterator mode. Native, so that a loop whose callbacks need no
+# `RetryCallState` makes one only if the body asks for `attempt.retry_state`.
+AttemptManager = _pertinax.AttemptManager
 
 
 @dataclasses.dataclass(slots=True)

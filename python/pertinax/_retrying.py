@@ -308,32 +308,21 @@ class BaseRetrying(ABC):
             return DoSleep(value)
         return value
 
-    def __iter__(self) -> t.Generator[AttemptManager, None, None]:
+    def __iter__(self) -> t.Iterator[AttemptManager]:
         if not self.enabled:
-            retry_state = RetryCallState(self, None, (), {})
-            yield AttemptManager(retry_state=retry_state)
-            outcome = retry_state.outcome
-            if outcome is not None and outcome.failed:
-                raise outcome.exception()
-            return
+            return self._iterate_disabled()
         if type(self).iter is not BaseRetrying.iter:
-            yield from self._iterate_with_iter()
-            return
-        call = _pertinax.Call(
-            self._engine_or_new(), self, None, (), {}, self.statistics, False, True
-        )
-        # observable=True: the call always has a RetryCallState for `attempt.retry_state`.
-        observed = t.cast(RetryCallState, call.retry_state)
-        attempt, sleep = _pertinax.ATTEMPT, _pertinax.SLEEP
-        while True:
-            kind, value = call.advance()
-            if kind == attempt:
-                yield AttemptManager(retry_state=observed)
-            elif kind == sleep:
-                call.prepare()
-                call.sleep(value)
-            else:
-                break
+            return self._iterate_with_iter()
+        # The engine's own loop: each `next()` decides, sleeps when it must, and hands out
+        # the next attempt.
+        return _pertinax.iterate(self._engine_or_new(), self, self.statistics)
+
+    def _iterate_disabled(self) -> t.Generator[AttemptManager, None, None]:
+        retry_state = RetryCallState(self, None, (), {})
+        yield AttemptManager(retry_state=retry_state)
+        outcome = retry_state.outcome
+        if outcome is not None and outcome.failed:
+            raise outcome.exception()
 
     def _iterate_with_iter(self) -> t.Generator[AttemptManager, None, None]:
         self.begin()

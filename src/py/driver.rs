@@ -13,6 +13,7 @@ use pyo3::{PyTraverseError, PyVisit};
 use crate::engine::{with_context, Machine, Plan, Resume, Step};
 use crate::metrics::Operation;
 use crate::num::Num;
+use crate::py::attempt::AttemptManager;
 use crate::py::call_state::{self, RetryCallState};
 use crate::py::engine::Engine;
 use crate::py::interned;
@@ -150,6 +151,11 @@ enum Held {
 pub struct Call {
     machine: Machine,
     held: Held,
+    /// The controller of a `for attempt in ...` loop, for the `RetryCallState` made when
+    /// Python first asks for one.
+    owner: Option<Py<PyAny>>,
+    /// The loop has ended (returned or raised): `next()` stops from now on.
+    finished: bool,
 }
 
 impl Call {
@@ -174,7 +180,16 @@ impl Call {
         };
         let mut machine = Machine::new(plan, stats);
         machine.obs.attach(op, true);
-        Ok(Call { machine, held })
+        Ok(Call::new(machine, held))
+    }
+
+    fn new(machine: Machine, held: Held) -> Self {
+        Call {
+            machine,
+            held,
+            owner: None,
+            finished: false,
+        }
     }
 
     /// A call whose first attempt the async driver ran itself and saw fail (the fast path
@@ -191,10 +206,7 @@ impl Call {
         core.outcome = Outcome::Raised(exc);
         let mut machine = Machine::new(plan, stats);
         machine.obs.attach_started(op, t0);
-        Call {
-            machine,
-            held: Held::Native(core),
-        }
+        Call::new(machine, Held::Native(core))
     }
 
     fn step<'py>(&mut self, py: Python<'py>, resume: Resume<'py>) -> PyResult<Step<'py>> {
@@ -225,6 +237,51 @@ impl Call {
                 self.machine.record(&mut st, outcome)
             }
         }
+    }
+}
+
+impl Call {
+    /// Records the outcome of the body of `with attempt:`.
+    pub fn record_attempt(&mut self, py: Python<'_>, outcome: Outcome) -> PyResult<()> {
+        self.record(py, outcome)
+    }
+
+    /// The call's `RetryCallState`, made now if the call has kept its state in Rust so far;
+    /// from then on the engine works on that object.
+    pub fn observe(slf: &Bound<'_, Call>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let mut this = slf.try_borrow_mut()?;
+        let this = &mut *this;
+        let core = match &mut this.held {
+            Held::Py(rs) => return Ok(rs.clone_ref(py).into_any()),
+            Held::Native(core) => core,
+        };
+        let owner = match &this.owner {
+            Some(o) => o.bind(py).clone(),
+            None => py.None().into_bound(py),
+        };
+        let none = py.None().into_bound(py);
+        let rs = RetryCallState::create(
+            py,
+            &owner,
+            &none,
+            PyTuple::empty(py).as_any(),
+            PyDict::new(py).as_any(),
+            Num::Int(0),
+        )?;
+        {
+            let mut state = rs.try_borrow_mut()?;
+            std::mem::swap(&mut state.core, core);
+            // The outcome was recorded without a timestamp (nobody could read it then).
+            if state.core.outcome_timestamp.is_none()
+                && !matches!(state.core.outcome, Outcome::Missing)
+            {
+                state.core.outcome_timestamp = Some(crate::clock::monotonic(py)?);
+            }
+        }
+        let rs = rs.unbind();
+        this.held = Held::Py(rs.clone_ref(py));
+        Ok(rs.into_any())
     }
 }
 
@@ -352,6 +409,9 @@ impl Call {
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         self.machine.traverse(&visit)?;
+        if let Some(owner) = &self.owner {
+            visit.call(owner)?;
+        }
         match &self.held {
             Held::Native(core) => core.traverse(&visit),
             Held::Py(rs) => visit.call(rs),
@@ -359,22 +419,29 @@ impl Call {
     }
 
     fn __clear__(&mut self) {
+        self.owner = None;
         if let Held::Native(core) = &mut self.held {
             core.clear();
         }
     }
 }
 
-impl Drop for Call {
-    fn drop(&mut self) {
-        // A loop left from inside `with attempt:` ends the call without the engine seeing its
-        // end: tell the observer how the latest attempt went.
+impl Call {
+    /// Ends the observation of a call that no driver takes any further: a loop left from
+    /// inside `with attempt:`, or a sleep that raised. The observer is told how the latest
+    /// attempt went.
+    fn conclude(&mut self, py: Option<Python<'_>>) {
         if !self.machine.obs.unfinished() {
             return;
         }
-        let last = match &self.held {
-            Held::Native(core) => Some(crate::observe::last_of(core)),
-            Held::Py(rs) => Python::try_attach(|py| {
+        let last = match (&self.held, py) {
+            (Held::Native(core), _) => Some(crate::observe::last_of(core)),
+            (Held::Py(rs), Some(py)) => rs
+                .bind(py)
+                .try_borrow()
+                .ok()
+                .map(|s| crate::observe::last_of(&s.core)),
+            (Held::Py(rs), None) => Python::try_attach(|py| {
                 rs.bind(py)
                     .try_borrow()
                     .ok()
@@ -385,6 +452,13 @@ impl Drop for Call {
         if let Some((last, attempt)) = last {
             self.machine.obs.abandon(last, attempt);
         }
+        self.machine.obs.end_unfinished();
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        self.conclude(None);
     }
 }
 
@@ -405,6 +479,120 @@ pub fn call<'py>(
     run_sync(py, &plan, controller, func, args, kwargs, statistics, &op)
 }
 
+/// The iterator of `for attempt in controller:`. It is apart from its `Call` because each
+/// `AttemptManager` keeps the call alive (for `attempt.retry_state` after the loop): when
+/// the loop is left (`break`, `return`, an exception) this iterator goes away, and the call
+/// is counted as ended then, as tenacity's generator would be closed.
+#[pyclass(module = "pertinax._pertinax", name = "AttemptLoop")]
+pub struct AttemptLoop {
+    call: Py<Call>,
+}
+
+#[pymethods]
+impl AttemptLoop {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    /// The loop `for attempt in controller:`: the next `AttemptManager`, after any sleep the
+    /// engine decides on. A give-up raises; the end of the call stops the loop, with the
+    /// final value discarded, as tenacity's generator does.
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, AttemptManager>>> {
+        let slf = self.call.bind(py);
+        loop {
+            let mut this = slf.try_borrow_mut()?;
+            if this.finished {
+                return Ok(None);
+            }
+            let step = this.step(py, Resume::Nothing);
+            match step {
+                Ok(Step::Attempt) => {
+                    let manager = match &this.held {
+                        Held::Py(rs) => AttemptManager::live(rs.clone_ref(py)),
+                        Held::Native(_) => AttemptManager::lazy(slf.clone().unbind()),
+                    };
+                    drop(this);
+                    return Bound::new(py, manager).map(Some);
+                }
+                Ok(Step::Sleep(secs)) => {
+                    this.prepare(py)?;
+                    let plan = Arc::clone(&this.machine.plan);
+                    // The sleep runs Python code (and lets other threads in): not borrowed.
+                    drop(this);
+                    if let Err(e) = sleep(py, &plan, &secs) {
+                        let mut this = slf.try_borrow_mut()?;
+                        this.finished = true;
+                        this.conclude(Some(py));
+                        return Err(e);
+                    }
+                }
+                Ok(Step::Return(_)) => {
+                    this.finished = true;
+                    return Ok(None);
+                }
+                Ok(Step::Await(_)) => {
+                    this.finished = true;
+                    return Err(crate::errors::internal(
+                        "a synchronous loop was asked to await a callback",
+                    ));
+                }
+                Err(e) => {
+                    this.finished = true;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.call)
+    }
+}
+
+impl Drop for AttemptLoop {
+    fn drop(&mut self) {
+        let _ = Python::try_attach(|py| {
+            if let Ok(mut call) = self.call.bind(py).try_borrow_mut() {
+                call.conclude(Some(py));
+            }
+        });
+    }
+}
+
+/// `for attempt in controller:`: a call with no function, which the loop's body attempts.
+/// It keeps its state in Rust until Python asks for `attempt.retry_state` (or a callback
+/// needs it).
+#[pyfunction]
+pub fn iterate(
+    py: Python<'_>,
+    engine: &Bound<'_, Engine>,
+    controller: &Bound<'_, PyAny>,
+    statistics: Option<Py<PyDict>>,
+) -> PyResult<AttemptLoop> {
+    let plan = engine.get().plan(controller, false)?;
+    let start = crate::clock::monotonic(py)?;
+    let stats = Stats::new(statistics);
+    stats.begin(py, &start)?;
+    let op = crate::py::observe::operation_for(&plan.observe, controller, None)?;
+    let observable = plan.needs_state;
+    let mut call = Call::started(
+        py,
+        plan,
+        stats,
+        controller,
+        &py.None().into_bound(py),
+        &PyTuple::empty(py),
+        None,
+        start,
+        op,
+        observable,
+    )?;
+    call.owner = Some(controller.clone().unbind());
+    Ok(AttemptLoop {
+        call: Py::new(py, call)?,
+    })
+}
+
 /// A `Call` over a state that Python drives itself (`BaseRetrying.iter(retry_state)`): its
 /// counts go on from what the statistics dict already says.
 fn decision(
@@ -421,10 +609,7 @@ fn decision(
     let op = crate::py::observe::operation_for(&plan.observe, controller, Some(func.bind(py)))?;
     let mut machine = Machine::new(plan, stats);
     machine.obs.attach(op, false);
-    Ok(Call {
-        machine,
-        held: Held::Py(retry_state.clone().unbind()),
-    })
+    Ok(Call::new(machine, Held::Py(retry_state.clone().unbind())))
 }
 
 /// `BaseRetrying.iter(retry_state)`: one synchronous decision.

@@ -30,6 +30,8 @@ names! {
     start_time => "start_time",
     idle_for => "idle_for",
     delay_since_first_attempt => "delay_since_first_attempt",
+    set_result => "set_result",
+    set_exception => "set_exception",
 }
 
 macro_rules! imported {

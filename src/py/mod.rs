@@ -1,5 +1,6 @@
 //! Everything Python sees: the only place with `#[pyclass]` and `#[pyfunction]`.
 
+pub mod attempt;
 pub mod call_state;
 pub mod driver;
 pub mod engine;
