@@ -946,6 +946,44 @@ def iterator_state_read_late(lib: Any, rec: Recorder) -> Any:
 
 
 @case
+def iterator_with_overridden_methods(lib: Any, rec: Recorder) -> Any:
+    """A subclass that overrides begin() or iter() is driven through them in iterator mode,
+    as tenacity's generator does; so is one whose class is patched after the first loop."""
+    out: list[Any] = []
+
+    class Begins(lib.Retrying):  # type: ignore[misc, name-defined]
+        def begin(self) -> None:
+            rec.events.append("begin")
+            super().begin()
+
+    class Iters(lib.Retrying):  # type: ignore[misc, name-defined]
+        def iter(self, retry_state: Any) -> Any:
+            do = super().iter(retry_state)
+            rec.events.append(("iter", type(do).__name__, retry_state.attempt_number))
+            return do
+
+    for cls in (Begins, Iters):
+        r = cls(stop=lib.stop_after_attempt(3), sleep=rec.sleep)
+        out.append(iterate(lib, rec, r, scripted(lib, rec, E1, OK)))
+        out.append(stats(rec, r.statistics))
+
+    class Patched(lib.Retrying):  # type: ignore[misc, name-defined]
+        pass
+
+    r = Patched(stop=lib.stop_after_attempt(3), sleep=rec.sleep)
+    out.append(iterate(lib, rec, r, scripted(lib, rec, E1, OK)))
+    original = lib.Retrying.begin
+
+    def begin(self: Any) -> None:
+        rec.events.append("patched begin")
+        original(self)
+
+    Patched.begin = begin
+    out.append(iterate(lib, rec, r, scripted(lib, rec, E1, OK)))
+    return out
+
+
+@case
 def iterator_details(lib: Any, rec: Recorder) -> Any:
     out = []
     r = lib.Retrying(stop=lib.stop_after_attempt(3), sleep=rec.sleep)

@@ -105,9 +105,7 @@ def call(
     kwargs: dict[str, t.Any] | None,
     statistics: dict[str, t.Any] | None,
 ) -> t.Any: ...
-def iterate(
-    engine: Engine, controller: object, statistics: dict[str, t.Any] | None
-) -> AttemptLoop: ...
+def iterate(controller: object) -> t.Iterator[t.Any]: ...
 def step(
     engine: Engine,
     controller: object,

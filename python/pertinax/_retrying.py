@@ -231,10 +231,9 @@ class BaseRetrying(ABC):
         """Figures of the latest call in this thread: attempt_number, idle_for, start_time and
         delay_since_first_attempt. For a decorated function this is ``fn.statistics``."""
         local = self._local
-        try:
-            return local.statistics  # type: ignore[no-any-return]
-        except AttributeError:
-            pass
+        statistics = getattr(local, "statistics", _unset)
+        if statistics is not _unset:
+            return statistics  # type: ignore[no-any-return]
         call = self.__dict__.get("_wrapper_call")
         if call is not None and call.ran:
             # The decorated function has run: its statistics are this controller's.
@@ -309,13 +308,10 @@ class BaseRetrying(ABC):
         return value
 
     def __iter__(self) -> t.Iterator[AttemptManager]:
-        if not self.enabled:
-            return self._iterate_disabled()
-        if type(self).iter is not BaseRetrying.iter:
-            return self._iterate_with_iter()
         # The engine's own loop: each `next()` decides, sleeps when it must, and hands out
-        # the next attempt.
-        return _pertinax.iterate(self._engine_or_new(), self, self.statistics)
+        # the next attempt. A disabled controller, or a class that overrides `iter` or
+        # `begin`, gets one of the generators below.
+        return _pertinax.iterate(self)
 
     def _iterate_disabled(self) -> t.Generator[AttemptManager, None, None]:
         retry_state = RetryCallState(self, None, (), {})

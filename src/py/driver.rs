@@ -559,19 +559,28 @@ impl Drop for AttemptLoop {
     }
 }
 
-/// `for attempt in controller:`: a call with no function, which the loop's body attempts.
-/// It keeps its state in Rust until Python asks for `attempt.retry_state` (or a callback
-/// needs it).
+/// `for attempt in controller:` (`BaseRetrying.__iter__`). A disabled controller, or one
+/// whose class overrides `iter` or `begin`, gets the Python generator that tenacity would
+/// run; otherwise the engine runs the loop: a call with no function, attempted by the
+/// loop's body, which keeps its state in Rust until Python asks for `attempt.retry_state`
+/// (or a callback needs it).
 #[pyfunction]
-pub fn iterate(
-    py: Python<'_>,
-    engine: &Bound<'_, Engine>,
-    controller: &Bound<'_, PyAny>,
-    statistics: Option<Py<PyDict>>,
-) -> PyResult<AttemptLoop> {
+pub fn iterate<'py>(controller: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let py = controller.py();
+    if !controller
+        .getattr(pyo3::intern!(py, "enabled"))?
+        .is_truthy()?
+    {
+        return controller.call_method0(pyo3::intern!(py, "_iterate_disabled"));
+    }
+    if overrides_iter(controller)? {
+        return controller.call_method0(pyo3::intern!(py, "_iterate_with_iter"));
+    }
+    let engine = engine_of(controller)?;
     let plan = engine.get().plan(controller, false)?;
+    let statistics = controller.getattr(pyo3::intern!(py, "statistics"))?;
     let start = crate::clock::monotonic(py)?;
-    let stats = Stats::new(statistics);
+    let stats = Stats::new(Some(statistics.cast_into::<PyDict>()?.unbind()));
     stats.begin(py, &start)?;
     let op = crate::py::observe::operation_for(&plan.observe, controller, None)?;
     let observable = plan.needs_state;
@@ -588,9 +597,42 @@ pub fn iterate(
         observable,
     )?;
     call.owner = Some(controller.clone().unbind());
-    Ok(AttemptLoop {
-        call: Py::new(py, call)?,
-    })
+    Ok(Bound::new(
+        py,
+        AttemptLoop {
+            call: Py::new(py, call)?,
+        },
+    )?
+    .into_any())
+}
+
+/// A controller's engine (its plan cache), made on first use.
+fn engine_of<'py>(controller: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Engine>> {
+    let py = controller.py();
+    let engine = match controller.getattr_opt(pyo3::intern!(py, "_engine"))? {
+        Some(e) => e,
+        // A subclass whose __init__ never called ours.
+        None => controller.call_method0(pyo3::intern!(py, "_engine_or_new"))?,
+    };
+    Ok(engine.cast_into::<Engine>()?)
+}
+
+/// Whether the controller's class has anything but pertinax's own `iter` and `begin` (a
+/// subclass's override, or a patch on the class): tenacity's Python driving applies then.
+fn overrides_iter(controller: &Bound<'_, PyAny>) -> PyResult<bool> {
+    static ORIGINAL: pyo3::sync::PyOnceLock<(Py<PyAny>, Py<PyAny>)> =
+        pyo3::sync::PyOnceLock::new();
+    let py = controller.py();
+    let (iter, begin) = ORIGINAL.get_or_try_init(py, || {
+        let base = py.import("pertinax._retrying")?.getattr("BaseRetrying")?;
+        Ok::<_, PyErr>((
+            base.getattr("iter")?.unbind(),
+            base.getattr("begin")?.unbind(),
+        ))
+    })?;
+    let ty = controller.get_type();
+    Ok(!ty.getattr(pyo3::intern!(py, "iter"))?.is(iter)
+        || !ty.getattr(pyo3::intern!(py, "begin"))?.is(begin))
 }
 
 /// A `Call` over a state that Python drives itself (`BaseRetrying.iter(retry_state)`): its
