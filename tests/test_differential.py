@@ -947,8 +947,8 @@ def iterator_state_read_late(lib: Any, rec: Recorder) -> Any:
 
 @case
 def iterator_with_overridden_methods(lib: Any, rec: Recorder) -> Any:
-    """A subclass that overrides begin() or iter() is driven through them in iterator mode,
-    as tenacity's generator does; so is one whose class is patched after the first loop."""
+    """A subclass that overrides begin() or iter() is driven through them, in iterator mode
+    and by a direct call, as tenacity does; so is one whose class is patched later."""
     out: list[Any] = []
 
     class Begins(lib.Retrying):  # type: ignore[misc, name-defined]
@@ -965,6 +965,9 @@ def iterator_with_overridden_methods(lib: Any, rec: Recorder) -> Any:
     for cls in (Begins, Iters):
         r = cls(stop=lib.stop_after_attempt(3), sleep=rec.sleep)
         out.append(iterate(lib, rec, r, scripted(lib, rec, E1, OK)))
+        out.append(stats(rec, r.statistics))
+        # the call form too: r(fn) runs begin() and iter() the same way
+        out.append(outcome(rec, lambda: r(scripted(lib, rec, E1, OK))))  # noqa: B023
         out.append(stats(rec, r.statistics))
 
     class Patched(lib.Retrying):  # type: ignore[misc, name-defined]

@@ -98,12 +98,10 @@ class RetryingCall:
     def ran(self) -> bool: ...
 
 def call(
-    engine: Engine,
     controller: object,
     func: t.Callable[..., t.Any],
     args: tuple[t.Any, ...],
     kwargs: dict[str, t.Any] | None,
-    statistics: dict[str, t.Any] | None,
 ) -> t.Any: ...
 def iterate(controller: object) -> t.Iterator[t.Any]: ...
 def step(

@@ -346,13 +346,8 @@ class Retrying(BaseRetrying):
     def __call__(
         self, fn: t.Callable[..., WrappedFnReturnT], *args: t.Any, **kwargs: t.Any
     ) -> WrappedFnReturnT:
-        if not self.enabled:
-            return fn(*args, **kwargs)
-        if type(self).iter is not BaseRetrying.iter:
-            return self._call_with_iter(fn, args, kwargs)  # type: ignore[no-any-return]
-        return _pertinax.call(  # type: ignore[no-any-return]
-            self._engine_or_new(), self, fn, args, kwargs, self.statistics
-        )
+        # Disabled, driven through a subclass's iter()/begin(), or run by the engine.
+        return _pertinax.call(self, fn, args, kwargs)  # type: ignore[no-any-return]
 
     def _call_with_iter(
         self, fn: t.Callable[..., t.Any], args: tuple[t.Any, ...], kwargs: dict[str, t.Any]

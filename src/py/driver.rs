@@ -462,21 +462,45 @@ impl Drop for Call {
     }
 }
 
-/// `Retrying.__call__`: one call of `func` under `controller`'s plan.
+/// `Retrying.__call__`: one call of `func` under `controller`'s plan. A disabled controller
+/// calls it once; a class that replaces `iter` or `begin` is driven through them, in Python.
 #[pyfunction]
-#[pyo3(signature = (engine, controller, func, args, kwargs, statistics))]
+#[pyo3(signature = (controller, func, args, kwargs))]
 pub fn call<'py>(
     py: Python<'py>,
-    engine: &Bound<'py, Engine>,
     controller: &Bound<'py, PyAny>,
     func: &Bound<'py, PyAny>,
     args: &Bound<'py, PyTuple>,
     kwargs: Option<&Bound<'py, PyDict>>,
-    statistics: Option<Py<PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    if !controller
+        .getattr(pyo3::intern!(py, "enabled"))?
+        .is_truthy()?
+    {
+        return func.call(args, kwargs);
+    }
+    if overrides_iter(controller)? {
+        return controller.call_method1(
+            pyo3::intern!(py, "_call_with_iter"),
+            (func, args, kwargs.cloned().unwrap_or_else(|| PyDict::new(py))),
+        );
+    }
+    let engine = engine_of(controller)?;
     let plan = engine.get().plan(controller, false)?;
+    let statistics = controller
+        .getattr(pyo3::intern!(py, "statistics"))?
+        .cast_into::<PyDict>()?;
     let op = crate::py::observe::operation_for(&plan.observe, controller, Some(func))?;
-    run_sync(py, &plan, controller, func, args, kwargs, statistics, &op)
+    run_sync(
+        py,
+        &plan,
+        controller,
+        func,
+        args,
+        kwargs,
+        Some(statistics.unbind()),
+        &op,
+    )
 }
 
 /// The iterator of `for attempt in controller:`. It is apart from its `Call` because each
