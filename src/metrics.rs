@@ -208,9 +208,15 @@ impl Operation {
         self.attempts.fetch_add(1, Relaxed);
     }
 
-    pub fn retry(&self, slept_ns: u64) {
-        self.retries.fetch_add(1, Relaxed);
-        self.slept_ns.fetch_add(slept_ns, Relaxed);
+    /// A call's attempts and retries so far (added in batches, see `observe::CallObs`).
+    pub fn add_progress(&self, attempts: u64, retries: u64, slept_ns: u64) {
+        if attempts > 0 {
+            self.attempts.fetch_add(attempts, Relaxed);
+        }
+        if retries > 0 {
+            self.retries.fetch_add(retries, Relaxed);
+            self.slept_ns.fetch_add(slept_ns, Relaxed);
+        }
     }
 
     /// A call that went through the engine ended; `retried` says whether it ever slept.
@@ -354,9 +360,7 @@ mod tests {
         op.fast_success(50_000);
         op.fast_success(2_000_000);
         op.started();
-        op.attempt();
-        op.attempt();
-        op.retry(500_000_000);
+        op.add_progress(2, 1, 500_000_000);
         op.finished(Verdict::Recovered, true, 600_000_000);
         let s = op.snapshot();
         assert_eq!(

@@ -194,6 +194,18 @@ pub struct CallObs {
     owns: bool,
     attempts: u64,
     abandoned: Option<(Last, u64)>,
+    /// Counts not yet added to the shared registry: attempts, retries and nanoseconds of
+    /// sleep. A tight loop of zero-wait retries adds them once, when the call ends; a retry
+    /// that is about to sleep publishes them first, so a call waiting between attempts
+    /// shows its attempts and retries so far.
+    pending: Pending,
+}
+
+#[derive(Default)]
+struct Pending {
+    attempts: u64,
+    retries: u64,
+    slept_ns: u64,
 }
 
 impl CallObs {
@@ -208,6 +220,7 @@ impl CallObs {
             owns: false,
             attempts: 0,
             abandoned: None,
+            pending: Pending::default(),
         }
     }
 
@@ -229,6 +242,17 @@ impl CallObs {
             self.op.as_ref()
         } else {
             None
+        }
+    }
+
+    /// Adds the pending counts to the registry.
+    fn publish(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        if pending.attempts == 0 && pending.retries == 0 {
+            return;
+        }
+        if let Some(op) = self.counting() {
+            op.add_progress(pending.attempts, pending.retries, pending.slept_ns);
         }
     }
 
@@ -265,8 +289,8 @@ impl CallObs {
     /// An attempt's outcome is about to be judged.
     pub fn attempted(&mut self) {
         self.attempts += 1;
-        if let Some(op) = self.counting() {
-            op.attempt();
+        if self.metrics {
+            self.pending.attempts += 1;
         }
     }
 
@@ -293,8 +317,13 @@ impl CallObs {
     /// A retry is decided: the engine sleeps `wait` next.
     pub fn retrying<'py, S: StateMut<'py>>(&mut self, st: &mut S, wait: &Num) -> PyResult<()> {
         let py = st.py();
-        if let Some(op) = self.counting() {
-            op.retry(seconds_to_nanos(wait.as_f64(py).unwrap_or(0.0)));
+        if self.metrics {
+            let ns = seconds_to_nanos(wait.as_f64(py).unwrap_or(0.0));
+            self.pending.retries += 1;
+            self.pending.slept_ns += ns;
+            if ns > 0 {
+                self.publish();
+            }
         }
         let lvl = self.level(Event::Retrying);
         let hook = RETRY_HOOK_SET.load(Relaxed);
@@ -446,6 +475,7 @@ impl CallObs {
             return Ok(());
         }
         self.done = true;
+        self.publish();
         let Some(op) = self.counting().cloned() else {
             return Ok(());
         };
@@ -475,6 +505,7 @@ impl CallObs {
 
     #[cold]
     fn count_unfinished(&mut self) {
+        self.publish();
         let Some(op) = self.counting().cloned() else {
             return;
         };
@@ -525,6 +556,8 @@ impl CallObs {
 impl Drop for CallObs {
     fn drop(&mut self) {
         self.end_unfinished();
+        // One decision of a call that Python drives: its counts, whatever happens next.
+        self.publish();
     }
 }
 

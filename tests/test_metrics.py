@@ -240,6 +240,43 @@ def test_the_iterator_counts_a_loop_that_ends_and_one_left_with_return() -> None
     assert counts("loop") == expect(calls=2, recovered=2, attempts=5, retries=3, retried_calls=2)
 
 
+def test_a_call_waiting_between_attempts_shows_its_progress() -> None:
+    # Zero-wait retries are added to the registry when the call ends; a retry that sleeps
+    # publishes the call's attempts and retries first, so a snapshot taken while a call
+    # waits shows them.
+    seen: list[dict[str, object]] = []
+
+    def sleep(seconds: float) -> None:
+        seen.append(counts("waits"))
+
+    fails = script(OSError(), OSError(), OSError(), 1)
+
+    @retry(name="waits", wait=wait_fixed(0.25), sleep=sleep)
+    def waits() -> int:
+        return fails()  # type: ignore[no-any-return]
+
+    assert waits() == 1
+    assert seen == [
+        expect(calls=1, attempts=n, retries=n, retry_sleep_seconds=0.25 * n) for n in (1, 2, 3)
+    ]
+    assert counts("waits") == expect(
+        calls=1, recovered=1, attempts=4, retries=3, retried_calls=1, retry_sleep_seconds=0.75
+    )
+
+    # The same call without a wait shows only that it started while in flight, and
+    # everything once it ends.
+    in_flight: list[dict[str, object]] = []
+    fails = script(OSError(), OSError(), 1)
+
+    @retry(name="tight", sleep=lambda seconds: in_flight.append(counts("tight")))
+    def tight() -> int:
+        return fails()  # type: ignore[no-any-return]
+
+    assert tight() == 1
+    assert in_flight == [expect(calls=1)] * 2
+    assert counts("tight") == expect(calls=1, recovered=1, attempts=3, retries=2, retried_calls=1)
+
+
 def test_a_loop_whose_sleep_raises_counts_no_phantom_attempt() -> None:
     def interrupted_sleep(seconds: float) -> None:
         raise KeyboardInterrupt

@@ -167,6 +167,9 @@ impl RetryingCall {
 #[pyclass(frozen, module = "pertinax._pertinax", name = "AsyncEntry")]
 pub struct AsyncEntry {
     target: Decorated,
+    /// Whether the plan of the latest `start` counts metrics: `succeeded` reads it instead
+    /// of looking the plan up again.
+    metrics: AtomicBool,
 }
 
 #[pymethods]
@@ -180,6 +183,7 @@ impl AsyncEntry {
     ) -> PyResult<Self> {
         Ok(AsyncEntry {
             target: Decorated::new(func, controller, engine, statistics)?,
+            metrics: AtomicBool::new(true),
         })
     }
 
@@ -200,6 +204,9 @@ impl AsyncEntry {
         let stats = Stats::new(Some(self.target.statistics.clone_ref(py)));
         stats.begin(py, &start)?;
         if plan.returns_first_success && at.is_some() {
+            if self.metrics.load(Ordering::Relaxed) != plan.observe.metrics {
+                self.metrics.store(plan.observe.metrics, Ordering::Relaxed);
+            }
             if let Num::Float(f) = start {
                 return Ok(PyFloat::new(py, f).into_any());
             }
@@ -226,18 +233,12 @@ impl AsyncEntry {
     }
 
     /// The first attempt returned: count it.
-    fn succeeded(&self, py: Python<'_>, started: f64) -> PyResult<()> {
-        let plan = self
-            .target
-            .engine
-            .get()
-            .plan(self.target.controller.bind(py), true)?;
-        if plan.observe.metrics {
+    fn succeeded(&self, started: f64) {
+        if self.metrics.load(Ordering::Relaxed) {
             if let Some(t0) = crate::clock::instant_of(started) {
                 crate::observe::fast_success(&self.target.op, t0);
             }
         }
-        Ok(())
     }
 
     /// The first attempt raised `exc`: the engine takes over from here.

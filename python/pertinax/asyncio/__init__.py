@@ -255,8 +255,6 @@ class AsyncRetrying(BaseRetrying):
 
             async def async_wrapped(*args: t.Any, **kwargs: t.Any) -> t.Any:
                 call = entry.start(args, kwargs)
-                if call is None:  # disabled: one plain call
-                    return await f(*args, **kwargs)  # type: ignore[misc]
                 if call.__class__ is float:
                     # The engine lets a first attempt that returns be the result: run it here
                     # and hand the engine only a failure.
@@ -268,6 +266,8 @@ class AsyncRetrying(BaseRetrying):
                     else:
                         entry.succeeded(started)
                         return value
+                elif call is None:  # disabled: one plain call
+                    return await f(*args, **kwargs)  # type: ignore[misc]
                 # Outside the except block: a give-up must not get the first error as context.
                 return await _run(call, f, args, kwargs, fn_is_async, False)
 
