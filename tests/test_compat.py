@@ -1,6 +1,7 @@
 """install_as_tenacity(): code that imports tenacity gets pertinax's modules."""
 
 import importlib
+import importlib.metadata
 import sys
 import types
 
@@ -142,3 +143,48 @@ def test_decorated_code_runs_on_pertinax(isolated_modules) -> None:
     assert flaky() == "done"
     assert len(calls) == 3
     assert isinstance(flaky.retry, pertinax.Retrying)
+
+
+def test_metadata_reports_tenacity_when_only_pertinax_is_installed(tmp_path) -> None:
+    # A child interpreter that sees pertinax but no installed distributions at all (-S):
+    # after install_as_tenacity(), importlib.metadata finds "tenacity" at the release whose
+    # behaviour pertinax follows, once however often it is installed.
+    import subprocess
+    from pathlib import Path
+
+    (tmp_path / "pertinax").symlink_to(Path(pertinax.__file__).parent)
+    script = """
+import importlib.metadata as md, sys
+import pertinax
+try:
+    md.version("tenacity")
+    print("present")
+except md.PackageNotFoundError:
+    print("absent")
+pertinax.install_as_tenacity()
+pertinax.install_as_tenacity()
+print(md.version("tenacity"), md.distribution("tenacity").metadata["Name"])
+print(md.version("Tenacity"), sum(type(f).__name__ == "_TenacityFinder" for f in sys.meta_path))
+import tenacity
+print(tenacity is pertinax)
+"""
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", script],
+        env={"PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
+    assert out[:4] == ["absent", "9.2.1 tenacity", "9.2.1 1", "True"]
+
+
+def test_an_installed_tenacity_keeps_its_own_metadata(isolated_modules) -> None:
+    from pertinax import _compat
+
+    before = list(sys.meta_path)
+    try:
+        pertinax.install_as_tenacity()
+        assert not any(isinstance(f, _compat._TenacityFinder) for f in sys.meta_path)
+        assert importlib.metadata.distribution("tenacity").read_text("RECORD") is not None
+    finally:
+        sys.meta_path[:] = before

@@ -1,7 +1,9 @@
 """Let code that imports ``tenacity`` run on pertinax unchanged."""
 
 import importlib
+import importlib.metadata
 import sys
+import typing as t
 
 _PACKAGE = __name__.rpartition(".")[0]
 
@@ -10,6 +12,10 @@ _REQUIRED = ("_utils", "after", "before", "before_sleep", "nap", "retry", "stop"
 # Submodules that may be missing: the async package while it is built, the Tornado
 # integration whenever tornado is not installed.
 _OPTIONAL = ("asyncio", "asyncio.retry", "tornadoweb")
+
+# The tenacity release whose behaviour pertinax follows: what the distribution metadata
+# reports for "tenacity" when no real tenacity is installed.
+TENACITY_API_VERSION = "9.2.1"
 
 
 def install_as_tenacity() -> None:
@@ -42,3 +48,47 @@ def install_as_tenacity() -> None:
     for name in [n for n in sys.modules if n.startswith("tenacity.") and n not in aliases]:
         del sys.modules[name]
     sys.modules.update(aliases)
+    _provide_metadata()
+
+
+class _TenacityDistribution(importlib.metadata.Distribution):
+    """What ``importlib.metadata`` reports for "tenacity" while pertinax stands in for it:
+    code that checks ``version("tenacity")`` before using a feature finds the release whose
+    behaviour pertinax follows."""
+
+    def read_text(self, filename: str) -> str | None:
+        if filename == "METADATA":
+            return (
+                "Metadata-Version: 2.1\n"
+                "Name: tenacity\n"
+                f"Version: {TENACITY_API_VERSION}\n"
+                "Summary: pertinax, installed as tenacity by pertinax.install_as_tenacity()\n"
+            )
+        return None
+
+    def locate_file(self, path: t.Any) -> t.Any:
+        import pathlib
+
+        return pathlib.Path(__file__).parent / str(path)
+
+
+class _TenacityFinder(importlib.metadata.DistributionFinder):
+    def find_spec(self, *args: t.Any, **kwargs: t.Any) -> None:
+        return None  # finds no modules: only the distribution's metadata
+
+    def find_distributions(
+        self, context: t.Any = importlib.metadata.DistributionFinder.Context()
+    ) -> t.Iterator[importlib.metadata.Distribution]:
+        name = getattr(context, "name", None)
+        if name is None or name.replace("_", "-").lower() == "tenacity":
+            yield _TenacityDistribution()
+
+
+def _provide_metadata() -> None:
+    # Only when no real tenacity is installed: an installed one keeps reporting itself.
+    if any(isinstance(f, _TenacityFinder) for f in sys.meta_path):
+        return
+    try:
+        importlib.metadata.distribution("tenacity")
+    except importlib.metadata.PackageNotFoundError:
+        sys.meta_path.append(_TenacityFinder())
