@@ -25,7 +25,7 @@ enum Target {
     Lazy(Py<Call>),
 }
 
-#[pyclass(frozen, subclass, module = "pertinax", name = "AttemptManager")]
+#[pyclass(frozen, module = "pertinax", name = "AttemptManager")]
 pub struct AttemptManager {
     target: Target,
 }
