@@ -476,6 +476,38 @@ def test_attempt_manager_async_success() -> None:
     assert asyncio.run(body()).calls == [("result", None)]
 
 
+@pytest.mark.parametrize("how", ["next", "send", "send_value"])
+def test_attempt_manager_awaitables_finish_at_once_like_tenacitys(how) -> None:
+    # tenacity's __aenter__/__aexit__ are coroutines that never suspend; pertinax's return
+    # awaitables that finish on the first step, with the same value, however they are driven.
+    results = []
+    for lib in (tenacity, pertinax):
+        manager = lib.AttemptManager(RecordingState())
+        got = []
+        for awaitable in (
+            manager.__aenter__(),
+            manager.__aexit__(None, None, None),
+            manager.__aexit__(ValueError, ValueError("x"), None),
+        ):
+            step = awaitable.__await__()
+            if how == "send_value":
+                with pytest.raises(TypeError, match="just-started coroutine"):
+                    step.send(1)
+                step.close()
+                continue
+            with pytest.raises(StopIteration) as stop:
+                next(step) if how == "next" else step.send(None)
+            got.append(stop.value.value)
+        results.append(got)
+    assert results[0] == results[1] == ([] if how == "send_value" else [None, None, True])
+
+
+def test_attempt_manager_awaitable_throw_raises_the_exception() -> None:
+    step = pertinax.AttemptManager(RecordingState()).__aenter__().__await__()
+    with pytest.raises(KeyError):
+        step.throw(KeyError("k"))
+
+
 # --- IterState --------------------------------------------------------------------
 
 

@@ -175,8 +175,16 @@ impl Ready {
         }
     }
 
-    fn send(&mut self, py: Python<'_>, _value: &Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
-        self.__next__(py)
+    /// Ends at once, like the first `__next__`; as with a coroutine that has not started, a
+    /// value other than None is refused.
+    fn send(&mut self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        if !value.is_none() && self.value.is_some() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "can't send non-None value to a just-started coroutine",
+            ));
+        }
+        let value = self.value.take().unwrap_or_else(|| py.None());
+        Err(PyStopIteration::new_err((value,)))
     }
 
     #[pyo3(signature = (exc, *_rest))]
