@@ -86,9 +86,11 @@ pytest:
 upstream:
 	$(PYTHON) tests/run_upstream.py
 
-# stamina, the best-known library built on tenacity: its own suite on pertinax.
+# Real projects built on tenacity, their own suites on pertinax: stamina, and
+# langchain-core's runnables (with_retry drives tenacity's iterator mode).
 downstream:
 	$(PYTHON) tests/run_stamina.py
+	$(PYTHON) tests/run_langchain.py
 
 upstream-baseline:
 	$(PYTHON) tests/run_upstream.py --against tenacity

@@ -17,13 +17,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
+import sdist
+
 VERSION = "26.1.0"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-CACHE = REPO_ROOT / ".ci" / "cache"
+SHA256 = "0214d05fdf5102c518194a4aac7520ce53cf660550ae3b940701aad88cf50c17"
 
 SHIM = """\
 import sys
@@ -42,43 +42,14 @@ def pytest_sessionfinish(session, exitstatus):
 """
 
 
-def sdist() -> Path:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"stamina-{VERSION}.tar.gz"
-    if not path.exists():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-binary",
-                ":all:",
-                "--no-deps",
-                f"stamina=={VERSION}",
-                "-d",
-                str(CACHE),
-            ],
-            check=True,
-        )
-    return path
-
-
 def main() -> int:
     import stamina  # noqa: F401  (installed by the test extra; fail early if not)
 
     with tempfile.TemporaryDirectory(prefix="pertinax-stamina-") as tmp:
         root = Path(tmp)
-        prefix = f"stamina-{VERSION}/tests/"
-        with tarfile.open(sdist()) as archive:
-            members = [m for m in archive.getmembers() if m.name.startswith(prefix)]
-            for member in members:
-                member.name = member.name[len(f"stamina-{VERSION}/") :]
-            if hasattr(tarfile, "data_filter"):  # Python 3.10.12+, 3.11.4+
-                archive.extractall(root, members=members, filter="data")
-            else:
-                archive.extractall(root, members=members)
+        sdist.extract(
+            sdist.fetch("stamina", VERSION, SHA256), root, lambda p: p.startswith("tests/")
+        )
         (root / "pertinax_shim.py").write_text(SHIM)
         (root / "pytest.ini").write_text("[pytest]\n")
         print(f"run_stamina: stamina {VERSION}'s suite against pertinax", flush=True)

@@ -18,18 +18,17 @@ The exit code is pytest's. "No tests collected" (pytest's 5) is reported as a fa
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
+import sdist
+
 TENACITY_VERSION = "9.2.1"
-SDIST_NAME = f"tenacity-{TENACITY_VERSION}.tar.gz"
 SDIST_SHA256 = "a606b5c808d0cded4a359d5b9932d867ff2a6a6b64d37350260fd01bbdf83839"
 
 # The upstream test files, run in this order. The async ones run once pertinax.asyncio
@@ -44,8 +43,8 @@ filterwarnings =
     once::DeprecationWarning
 """
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CACHE = REPO_ROOT / ".ci" / "cache"
+REPO_ROOT = sdist.REPO_ROOT
+DEFAULT_CACHE = sdist.CACHE
 CONFTEST_SOURCE = Path(__file__).resolve().parent / "upstream_conftest.py"
 TARGET_ENV = "PERTINAX_UPSTREAM_TARGET"
 
@@ -54,68 +53,20 @@ def log(message: str) -> None:
     print(f"run_upstream: {message}", flush=True)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def fetch_sdist(cache_dir: Path) -> Path:
-    """Return the cached sdist, downloading it with pip when absent or corrupt."""
-    sdist = cache_dir / SDIST_NAME
-    if sdist.is_file() and sha256_of(sdist) == SDIST_SHA256:
-        return sdist
-    if sdist.exists():
-        log(f"cached {sdist.name} has the wrong hash; downloading it again")
-        sdist.unlink()
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    log(f"downloading the tenacity {TENACITY_VERSION} sdist into {cache_dir}")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-binary",
-            ":all:",
-            "--no-deps",
-            f"tenacity=={TENACITY_VERSION}",
-            "-d",
-            str(cache_dir),
-        ],
-        check=True,
-    )
-    actual = sha256_of(sdist)
-    if actual != SDIST_SHA256:
-        raise SystemExit(f"run_upstream: {sdist} has SHA-256 {actual}, expected {SDIST_SHA256}")
-    return sdist
-
-
-def unpack_tests(sdist: Path, dest: Path) -> Path:
-    """Unpack only the sdist's ``tests/`` package into ``dest/tests``.
+def unpack_tests(sdist_path: Path, dest: Path) -> Path:
+    """Unpack only the sdist's flat ``tests/`` package into ``dest/tests``.
 
     The sdist's ``tenacity/`` sources are left out on purpose: sitting on ``sys.path``
     they would shadow both the shim and the installed tenacity.
     """
-    prefix = f"tenacity-{TENACITY_VERSION}/tests/"
+    sdist.extract(
+        sdist_path,
+        dest,
+        lambda p: p.startswith("tests/") and p.count("/") == 1 and not p[6:].startswith("."),
+    )
     tests_dir = dest / "tests"
-    tests_dir.mkdir()
-    with tarfile.open(sdist, "r:gz") as tar:
-        for member in tar.getmembers():
-            if not member.isfile() or not member.name.startswith(prefix):
-                continue
-            relative = member.name[len(prefix) :]
-            if not relative or "/" in relative or relative.startswith("."):
-                continue  # only the flat tests/ package, nothing nested or hidden
-            source = tar.extractfile(member)
-            if source is None:
-                continue
-            (tests_dir / relative).write_bytes(source.read())
     if not (tests_dir / "__init__.py").is_file():
-        raise SystemExit(f"run_upstream: {sdist.name} has no tests/__init__.py")
+        raise SystemExit(f"run_upstream: {sdist_path.name} has no tests/__init__.py")
     return tests_dir
 
 
@@ -165,12 +116,12 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
 
 def main(argv: list[str]) -> int:
     args, pytest_args = parse_args(argv)
-    sdist = fetch_sdist(args.cache_dir)
+    sdist_path = sdist.fetch("tenacity", TENACITY_VERSION, SDIST_SHA256, args.cache_dir)
     files = select_files(args.against, args.sync_only)
 
     workdir = Path(tempfile.mkdtemp(prefix="pertinax-upstream-"))
     try:
-        unpack_tests(sdist, workdir)
+        unpack_tests(sdist_path, workdir)
         (workdir / "pytest.ini").write_text(PYTEST_INI)
         shutil.copyfile(CONFTEST_SOURCE, workdir / "conftest.py")
 
