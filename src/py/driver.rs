@@ -482,7 +482,11 @@ pub fn call<'py>(
     if overrides_iter(controller)? {
         return controller.call_method1(
             pyo3::intern!(py, "_call_with_iter"),
-            (func, args, kwargs.cloned().unwrap_or_else(|| PyDict::new(py))),
+            (
+                func,
+                args,
+                kwargs.cloned().unwrap_or_else(|| PyDict::new(py)),
+            ),
         );
     }
     let engine = engine_of(controller)?;
@@ -644,8 +648,7 @@ fn engine_of<'py>(controller: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Engine>
 /// Whether the controller's class has anything but pertinax's own `iter` and `begin` (a
 /// subclass's override, or a patch on the class): tenacity's Python driving applies then.
 fn overrides_iter(controller: &Bound<'_, PyAny>) -> PyResult<bool> {
-    static ORIGINAL: pyo3::sync::PyOnceLock<(Py<PyAny>, Py<PyAny>)> =
-        pyo3::sync::PyOnceLock::new();
+    static ORIGINAL: pyo3::sync::PyOnceLock<(Py<PyAny>, Py<PyAny>)> = pyo3::sync::PyOnceLock::new();
     let py = controller.py();
     let (iter, begin) = ORIGINAL.get_or_try_init(py, || {
         let base = py.import("pertinax._retrying")?.getattr("BaseRetrying")?;
