@@ -1030,3 +1030,79 @@ def test_subclass_without_call_override_acts_like_its_base() -> None:
     compare({k: v(2) for k, v in classes.items()}, Scenario(attempt=2))
     classes = _subclass_pair("my_none", "wait.wait_none", {})
     compare({k: v() for k, v in classes.items()}, Scenario(attempt=2))
+
+
+# --- which attribute writes tell the engine -------------------------------------------
+
+
+@pytest.fixture
+def notified(monkeypatch: pytest.MonkeyPatch) -> list[typing.Any]:
+    """The strategies the base classes report as changed (plans that read them recompile)."""
+    seen: list[typing.Any] = []
+    real = pertinax._utils._pertinax
+
+    class Recording:
+        def __getattr__(self, name: str) -> typing.Any:
+            return getattr(real, name)
+
+        @staticmethod
+        def strategy_changed(strategy: typing.Any) -> None:
+            seen.append(strategy)
+            real.strategy_changed(strategy)
+
+    monkeypatch.setattr(pertinax._utils, "_pertinax", Recording())
+    return seen
+
+
+def test_building_strategies_tells_the_engine_nothing(notified: list[typing.Any]) -> None:
+    # A constructor only adds attributes no plan can have read; telling the engine would
+    # make every plan compile again whenever a new object reused a compiled one's address.
+    for case in CASES.values():
+        build(case, pertinax)
+    assert notified == []
+
+
+def test_replacing_a_value_a_plan_may_have_read_tells_the_engine(
+    notified: list[typing.Any],
+) -> None:
+    stop = pertinax.stop_after_attempt(3)
+    stop.max_attempt_number = 2  # replaces an instance attribute
+    wait = pertinax.wait_fixed(1)
+    del wait.wait_fixed
+    wait.wait_fixed = 2  # deleted (reported), then set again: nothing has read it since
+
+    class Five(pertinax.stop_after_attempt):
+        max_attempt_number = 5  # read from the class until an instance value shadows it
+
+        def __init__(self) -> None:
+            pass
+
+    five = Five()
+    five.max_attempt_number = 1
+    five.note = "anything new"  # a new name no plan read
+    assert notified == [stop, wait, five]
+
+
+def test_an_instance_value_shadowing_a_class_value_takes_effect() -> None:
+    for lib in (tenacity, pertinax):
+
+        class Five(lib.stop_after_attempt):  # type: ignore[misc, name-defined]
+            max_attempt_number = 5
+
+            def __init__(self) -> None:
+                pass
+
+        stop = Five()
+        attempts = []
+
+        @lib.retry(stop=stop, sleep=lambda s: None, reraise=True)
+        def fails() -> None:
+            attempts.append(1)  # noqa: B023  (called within this iteration)
+            raise OSError
+
+        with pytest.raises(OSError):
+            fails()
+        stop.max_attempt_number = 2
+        with pytest.raises(OSError):
+            fails()
+        assert len(attempts) == 5 + 2, lib.__name__
