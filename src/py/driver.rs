@@ -250,25 +250,32 @@ impl Call {
     /// from then on the engine works on that object.
     pub fn observe(slf: &Bound<'_, Call>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
-        let mut this = slf.try_borrow_mut()?;
-        let this = &mut *this;
-        let core = match &mut this.held {
-            Held::Py(rs) => return Ok(rs.clone_ref(py).into_any()),
-            Held::Native(core) => core,
+        let owner = {
+            let this = slf.try_borrow()?;
+            if let Held::Py(rs) = &this.held {
+                return Ok(rs.clone_ref(py).into_any());
+            }
+            match &this.owner {
+                Some(o) => o.bind(py).clone(),
+                None => py.None().into_bound(py),
+            }
         };
-        let owner = match &this.owner {
-            Some(o) => o.bind(py).clone(),
-            None => py.None().into_bound(py),
-        };
-        let none = py.None().into_bound(py);
+        // Made, and the clock read, before the call is borrowed: both may run Python code.
+        let now = crate::clock::monotonic(py)?;
         let rs = RetryCallState::create(
             py,
             &owner,
-            &none,
+            &py.None().into_bound(py),
             PyTuple::empty(py).as_any(),
             PyDict::new(py).as_any(),
             Num::Int(0),
         )?;
+        let mut this = slf.try_borrow_mut()?;
+        let core = match &mut this.held {
+            // Made meanwhile, by code that ran above.
+            Held::Py(existing) => return Ok(existing.clone_ref(py).into_any()),
+            Held::Native(core) => core,
+        };
         {
             let mut state = rs.try_borrow_mut()?;
             std::mem::swap(&mut state.core, core);
@@ -276,7 +283,7 @@ impl Call {
             if state.core.outcome_timestamp.is_none()
                 && !matches!(state.core.outcome, Outcome::Missing)
             {
-                state.core.outcome_timestamp = Some(crate::clock::monotonic(py)?);
+                state.core.outcome_timestamp = Some(now);
             }
         }
         let rs = rs.unbind();
