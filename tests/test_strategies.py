@@ -1054,33 +1054,50 @@ def notified(monkeypatch: pytest.MonkeyPatch) -> list[typing.Any]:
     return seen
 
 
-def test_building_strategies_tells_the_engine_nothing(notified: list[typing.Any]) -> None:
-    # A constructor only adds attributes no plan can have read; telling the engine would
-    # make every plan compile again whenever a new object reused a compiled one's address.
-    for case in CASES.values():
-        build(case, pertinax)
-    assert notified == []
+def test_a_new_strategy_at_a_dead_compiled_ones_address_changes_no_plan() -> None:
+    # The engine remembers which strategy objects plans have read. A new object built where
+    # a dead compiled one lived (CPython reuses addresses at once) must not pass for it: its
+    # constructor's writes would make every plan in the process compile again.
+    reads = []
+
+    class Three:
+        """A number whose every read by a plan compile is counted."""
+
+        def __float__(self) -> float:
+            reads.append(1)
+            return 3.0
+
+    @pertinax.retry(stop=pertinax.stop_after_attempt(Three()))
+    def steady() -> int:
+        return 1
+
+    steady()
+    steady()
+    assert len(reads) == 1
+    for _ in range(200):
+        stop = pertinax.stop_after_attempt(2)
+
+        @pertinax.retry(stop=stop)
+        def other() -> int:
+            return 1
+
+        other()  # compiles a plan that reads `stop`
+        del other, stop
+        for _ in range(3):
+            pertinax.stop_after_attempt(5)  # likely at a freed compiled address
+            pertinax.wait_fixed(1)
+    steady()
+    assert len(reads) == 1
 
 
-def test_replacing_a_value_a_plan_may_have_read_tells_the_engine(
-    notified: list[typing.Any],
-) -> None:
-    stop = pertinax.stop_after_attempt(3)
-    stop.max_attempt_number = 2  # replaces an instance attribute
+def test_every_write_and_delete_tells_the_engine(notified: list[typing.Any]) -> None:
+    # The engine decides whether a plan read the object; the strategy reports every change.
+    stop = pertinax.stop_after_attempt(3)  # the constructor's write
+    stop.max_attempt_number = 2
     wait = pertinax.wait_fixed(1)
     del wait.wait_fixed
-    wait.wait_fixed = 2  # deleted (reported), then set again: nothing has read it since
-
-    class Five(pertinax.stop_after_attempt):
-        max_attempt_number = 5  # read from the class until an instance value shadows it
-
-        def __init__(self) -> None:
-            pass
-
-    five = Five()
-    five.max_attempt_number = 1
-    five.note = "anything new"  # a new name no plan read
-    assert notified == [stop, wait, five]
+    wait.wait_fixed = 2
+    assert notified == [stop, stop, wait, wait, wait]
 
 
 def test_an_instance_value_shadowing_a_class_value_takes_effect() -> None:

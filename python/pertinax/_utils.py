@@ -114,17 +114,10 @@ def wrap_to_async_func(
 
 
 def _setattr_and_notify(self: object, name: str, value: typing.Any) -> None:
-    """`__setattr__` of the strategy base classes: set, then tell the engine if the value
-    replaces one a compiled plan may have read.
-
-    An attribute that neither the instance nor its class had yet (what a constructor sets)
-    cannot have been read: the engine reads only attributes that exist, so it is not told.
-    That keeps building strategies cheap, and a new object that happens to reuse the address
-    of a compiled one does not make every plan compile again."""
-    replaces = name in self.__dict__ or hasattr(type(self), name)
+    """`__setattr__` of the strategy base classes: set, then tell the engine (which acts
+    only if some plan read this object)."""
     object.__setattr__(self, name, value)
-    if replaces:
-        _pertinax.strategy_changed(self)
+    _pertinax.strategy_changed(self)
 
 
 def _delattr_and_notify(self: object, name: str) -> None:

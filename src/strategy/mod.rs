@@ -9,13 +9,13 @@ pub mod retry;
 pub mod stop;
 pub mod wait;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyTuple, PyWeakrefReference};
 
 use crate::state::StateView;
 
@@ -140,7 +140,10 @@ pub fn not_callable(family: &str, obj: &Bound<'_, PyAny>) -> String {
 /// setting an attribute on a strategy it read bumps the generation, and every plan compiled
 /// before is compiled again on its next call.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
-static COMPILED: Mutex<Option<HashSet<usize>>> = Mutex::new(None);
+/// The strategy objects plans have read, by address, each with a weak reference that tells
+/// whether the object at that address is still the one that was read: CPython hands a
+/// freed object's address to the next new object at once.
+static COMPILED: Mutex<Option<HashMap<usize, Option<Py<PyWeakrefReference>>>>> = Mutex::new(None);
 /// Past this many remembered strategies the set starts over (and every plan recompiles once),
 /// so a program that builds strategies in a loop does not grow it forever.
 const COMPILED_LIMIT: usize = 1 << 16;
@@ -151,25 +154,52 @@ pub fn generation() -> u64 {
 
 /// Remembers that a plan read this strategy object.
 pub fn mark_compiled(obj: &Bound<'_, PyAny>) {
-    if let Ok(mut set) = COMPILED.lock() {
-        let set = set.get_or_insert_with(HashSet::new);
-        if set.len() >= COMPILED_LIMIT {
-            set.clear();
-            GENERATION.fetch_add(1, Ordering::AcqRel);
+    // An object without weak reference support is remembered by address alone.
+    let weak = PyWeakrefReference::new(obj).ok().map(Bound::unbind);
+    let dropped = match COMPILED.lock() {
+        Ok(mut map) => {
+            let map = map.get_or_insert_with(HashMap::new);
+            let mut dropped = None;
+            if map.len() >= COMPILED_LIMIT {
+                dropped = Some(std::mem::take(map));
+                GENERATION.fetch_add(1, Ordering::AcqRel);
+            }
+            map.insert(obj.as_ptr() as usize, weak);
+            dropped
         }
-        set.insert(obj.as_ptr() as usize);
-    }
+        Err(_) => None,
+    };
+    // Released outside the lock.
+    drop(dropped);
 }
 
 /// An attribute of `obj` changed: if a plan read it, every plan compiled before is stale.
 pub fn note_changed(obj: &Bound<'_, PyAny>) {
-    let known = match COMPILED.lock() {
-        Ok(set) => set
-            .as_ref()
-            .is_some_and(|s| s.contains(&(obj.as_ptr() as usize))),
+    let key = obj.as_ptr() as usize;
+    let (known, stale) = match COMPILED.lock() {
+        Ok(mut guard) => match guard.as_mut() {
+            None => (false, None),
+            Some(map) => {
+                let same = match map.get(&key) {
+                    None => None,
+                    Some(None) => Some(true),
+                    Some(Some(weak)) => {
+                        Some(weak.bind(obj.py()).upgrade().is_some_and(|o| o.is(obj)))
+                    }
+                };
+                match same {
+                    None => (false, None),
+                    Some(true) => (true, None),
+                    // A new object where a dead compiled one lived: forget the dead one.
+                    Some(false) => (false, map.remove(&key)),
+                }
+            }
+        },
         // A poisoned lock cannot tell: assume the plan read it.
-        Err(_) => true,
+        Err(_) => (true, None),
     };
+    // Released outside the lock.
+    drop(stale);
     if known {
         GENERATION.fetch_add(1, Ordering::AcqRel);
     }
