@@ -987,6 +987,46 @@ def iterator_with_overridden_methods(lib: Any, rec: Recorder) -> Any:
 
 
 @case
+def iterator_generator_protocol(lib: Any, rec: Recorder) -> Any:
+    """tenacity's `iter(controller)` is a generator; pertinax's loop answers the same
+    protocol: next, send, throw and close, and collections.abc.Generator."""
+    import collections.abc
+
+    out: list[Any] = []
+
+    def fresh() -> Any:
+        return iter(lib.Retrying(stop=lib.stop_after_attempt(3), sleep=rec.sleep))
+
+    it = fresh()
+    out.append(("abc", isinstance(it, collections.abc.Generator)))
+    first = next(it)
+    with first:
+        raise OSError("down")
+    second = it.send(None)
+    out.append(("sent", second.retry_state.attempt_number, rec.sleeps))
+    it.close()
+    out.append(("after close", next(it, "stopped")))
+    it.close()  # closing twice is harmless
+    try:
+        fresh().send(1)
+    except TypeError as e:
+        out.append(("send before start", str(e)))
+    it = fresh()
+    next(it)
+    try:
+        it.throw(KeyError("k"))
+    except KeyError as e:
+        out.append(("thrown", repr(e)))
+    out.append(("after throw", next(it, "stopped")))
+    it = fresh()
+    try:
+        it.throw(ValueError)  # a class is instantiated, as by generators
+    except ValueError as e:
+        out.append(("thrown class", type(e).__name__))
+    return out
+
+
+@case
 def iterator_details(lib: Any, rec: Recorder) -> Any:
     out = []
     r = lib.Retrying(stop=lib.stop_after_attempt(3), sleep=rec.sleep)

@@ -307,7 +307,7 @@ class BaseRetrying(ABC):
             return DoSleep(value)
         return value
 
-    def __iter__(self) -> t.Iterator[AttemptManager]:
+    def __iter__(self) -> t.Generator[AttemptManager, None, None]:
         # The engine's own loop: each `next()` decides, sleeps when it must, and hands out
         # the next attempt. A disabled controller, or a class that overrides `iter` or
         # `begin`, gets one of the generators below.

@@ -521,6 +521,8 @@ pub fn call<'py>(
 #[pyclass(module = "pertinax._pertinax", name = "AttemptLoop")]
 pub struct AttemptLoop {
     call: Py<Call>,
+    /// `next()` has run once: a generator refuses a value sent before that.
+    started: std::sync::atomic::AtomicBool,
 }
 
 #[pymethods]
@@ -533,6 +535,8 @@ impl AttemptLoop {
     /// engine decides on. A give-up raises; the end of the call stops the loop, with the
     /// final value discarded, as tenacity's generator does.
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, AttemptManager>>> {
+        self.started
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         let slf = self.call.bind(py);
         loop {
             let mut this = slf.try_borrow_mut()?;
@@ -577,6 +581,50 @@ impl AttemptLoop {
                 }
             }
         }
+    }
+
+    /// A generator's `send`: the loop takes no values, so it is `next()`; as with a generator
+    /// that has not started, a value other than None is refused.
+    fn send<'py>(
+        &self,
+        py: Python<'py>,
+        value: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, AttemptManager>> {
+        if !value.is_none() && !self.started.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "can't send non-None value to a just-started generator",
+            ));
+        }
+        match self.__next__(py)? {
+            Some(manager) => Ok(manager),
+            None => Err(pyo3::exceptions::PyStopIteration::new_err(())),
+        }
+    }
+
+    /// A generator's `throw`: the loop ends, and the exception comes back out of it.
+    #[pyo3(signature = (exc, *_rest))]
+    fn throw(
+        &self,
+        py: Python<'_>,
+        exc: Bound<'_, PyAny>,
+        _rest: &Bound<'_, PyTuple>,
+    ) -> PyResult<()> {
+        self.close(py)?;
+        Err(
+            if exc.is_instance_of::<pyo3::exceptions::PyBaseException>() {
+                PyErr::from_value(exc)
+            } else {
+                PyErr::from_value(exc.call0()?)
+            },
+        )
+    }
+
+    /// A generator's `close`: the loop ends here, counted as left from inside the loop.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let mut call = self.call.bind(py).try_borrow_mut()?;
+        call.finished = true;
+        call.conclude(Some(py));
+        Ok(())
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
@@ -636,6 +684,7 @@ pub fn iterate<'py>(controller: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny
         py,
         AttemptLoop {
             call: Py::new(py, call)?,
+            started: std::sync::atomic::AtomicBool::new(false),
         },
     )?
     .into_any())
