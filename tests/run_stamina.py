@@ -14,8 +14,6 @@ extra (same version).
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -53,24 +51,13 @@ def main() -> int:
         (root / "pertinax_shim.py").write_text(SHIM)
         (root / "pytest.ini").write_text("[pytest]\n")
         print(f"run_stamina: stamina {VERSION}'s suite against pertinax", flush=True)
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "tests",
-                "-p",
-                "pertinax_shim",
-                "-p",
-                "no:cacheprovider",
-            ],
+        return sdist.run_pytest(
+            "run_stamina",
+            sys.executable,
+            ["tests", "-p", "pertinax_shim", "-p", "no:cacheprovider"],
             cwd=root,
-            env={**os.environ, "PYTHONPATH": str(root)},
+            pythonpath=root,
         )
-        if done.returncode == 5:
-            print("run_stamina: no tests were collected", file=sys.stderr)
-            return 1
-        return done.returncode
 
 
 if __name__ == "__main__":

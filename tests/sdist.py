@@ -7,6 +7,7 @@ its SHA-256; only the parts a runner asks for are unpacked.
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import tarfile
@@ -77,3 +78,18 @@ def extract(sdist: Path, dest: Path, keep: Callable[[str], bool]) -> list[str]:
             target.write_bytes(source.read())
             written.append(relative)
     return written
+
+
+def run_pytest(
+    who: str, python: str | Path, args: list[str], cwd: Path, pythonpath: Path | None = None
+) -> int:
+    """Runs `python -m pytest args` in `cwd` (with `pythonpath` as PYTHONPATH) and returns its
+    exit status; "no tests collected" (pytest's 5) counts as a failure."""
+    env = dict(os.environ)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    done = subprocess.run([str(python), "-m", "pytest", *args], cwd=cwd, env=env, check=False)
+    if done.returncode == 5:
+        print(f"{who}: pytest collected no tests: treating that as a failure", flush=True)
+        return 1
+    return done.returncode
