@@ -97,6 +97,39 @@ def test_one_retrying_object_shared_by_threads_keeps_calls_apart() -> None:
     assert out == {n: 3 for n in range(16)}
 
 
+def test_one_controller_iterated_by_many_threads_keeps_loops_and_statistics_apart() -> None:
+    # Iterator mode on a shared controller: each thread's loops have their own state, the
+    # sleeps (which let other threads in) never mix them up, and `r.statistics` is each
+    # thread's own latest loop, as with tenacity's thread-local statistics.
+    r = Retrying(stop=stop_after_attempt(10), sleep=lambda seconds: time.sleep(0))
+    problems: list[str] = []
+    barrier = threading.Barrier(16)
+
+    def run(n: int) -> None:
+        barrier.wait()
+        for loop in range(50):
+            failures = (n + loop) % 4
+            seen = []
+            for attempt in r:
+                with attempt:
+                    seen.append(attempt.retry_state.attempt_number if loop % 2 else None)
+                    if len(seen) <= failures:
+                        raise OSError(n)
+            if len(seen) != failures + 1:
+                problems.append(f"thread {n} loop {loop}: {len(seen)} attempts")
+            if loop % 2 and seen != list(range(1, failures + 2)):
+                problems.append(f"thread {n} loop {loop}: numbers {seen}")
+            if r.statistics["attempt_number"] != failures + 1:
+                problems.append(f"thread {n} loop {loop}: statistics {r.statistics}")
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert problems == []
+
+
 def test_reentrant_calls_keep_separate_attempt_counts() -> None:
     depth_attempts: dict[int, int] = {}
 
