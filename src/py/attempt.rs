@@ -64,7 +64,7 @@ impl AttemptManager {
                     .set_outcome(outcome, now);
                 Ok(())
             }
-            Target::Lazy(call) => call.bind(py).try_borrow_mut()?.record_attempt(py, outcome),
+            Target::Lazy(call) => call.bind(py).try_borrow_mut()?.record(py, outcome),
         }
     }
 }

@@ -224,7 +224,8 @@ impl Call {
         }
     }
 
-    fn record(&mut self, py: Python<'_>, outcome: Outcome) -> PyResult<()> {
+    /// Records an attempt's outcome (the body of `with attempt:`, for a loop).
+    pub fn record(&mut self, py: Python<'_>, outcome: Outcome) -> PyResult<()> {
         match &mut self.held {
             Held::Native(core) => {
                 let mut st = NativeState { py, core };
@@ -241,11 +242,6 @@ impl Call {
 }
 
 impl Call {
-    /// Records the outcome of the body of `with attempt:`.
-    pub fn record_attempt(&mut self, py: Python<'_>, outcome: Outcome) -> PyResult<()> {
-        self.record(py, outcome)
-    }
-
     /// The call's `RetryCallState`, made now if the call has kept its state in Rust so far;
     /// from then on the engine works on that object.
     pub fn observe(slf: &Bound<'_, Call>) -> PyResult<Py<PyAny>> {
@@ -469,6 +465,34 @@ impl Drop for Call {
     }
 }
 
+/// How a controller's call or loop is run, by what `BaseRetrying` says of it.
+enum Route {
+    /// `enabled=False`: the function once, or the disabled loop.
+    Disabled,
+    /// The class replaces `iter` or `begin`: tenacity's own Python driving.
+    Python,
+    /// The engine runs it, with this plan and the thread's statistics dict.
+    Engine(Arc<Plan>, Py<PyDict>),
+}
+
+fn route(controller: &Bound<'_, PyAny>) -> PyResult<Route> {
+    let py = controller.py();
+    if !controller
+        .getattr(pyo3::intern!(py, "enabled"))?
+        .is_truthy()?
+    {
+        return Ok(Route::Disabled);
+    }
+    if overrides_iter(controller)? {
+        return Ok(Route::Python);
+    }
+    let plan = engine_of(controller)?.get().plan(controller, false)?;
+    let statistics = controller
+        .getattr(pyo3::intern!(py, "statistics"))?
+        .cast_into::<PyDict>()?;
+    Ok(Route::Engine(plan, statistics.unbind()))
+}
+
 /// `Retrying.__call__`: one call of `func` under `controller`'s plan. A disabled controller
 /// calls it once; a class that replaces `iter` or `begin` is driven through them, in Python.
 #[pyfunction]
@@ -480,27 +504,15 @@ pub fn call<'py>(
     args: &Bound<'py, PyTuple>,
     kwargs: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    if !controller
-        .getattr(pyo3::intern!(py, "enabled"))?
-        .is_truthy()?
-    {
-        return func.call(args, kwargs);
-    }
-    if overrides_iter(controller)? {
-        return controller.call_method1(
-            pyo3::intern!(py, "_call_with_iter"),
-            (
-                func,
-                args,
-                kwargs.cloned().unwrap_or_else(|| PyDict::new(py)),
-            ),
-        );
-    }
-    let engine = engine_of(controller)?;
-    let plan = engine.get().plan(controller, false)?;
-    let statistics = controller
-        .getattr(pyo3::intern!(py, "statistics"))?
-        .cast_into::<PyDict>()?;
+    let (plan, statistics) = match route(controller)? {
+        Route::Disabled => return func.call(args, kwargs),
+        Route::Python => {
+            let kwargs = kwargs.cloned().unwrap_or_else(|| PyDict::new(py));
+            return controller
+                .call_method1(pyo3::intern!(py, "_call_with_iter"), (func, args, kwargs));
+        }
+        Route::Engine(plan, statistics) => (plan, statistics),
+    };
     let op = crate::py::observe::operation_for(&plan.observe, controller, Some(func))?;
     run_sync(
         py,
@@ -509,7 +521,7 @@ pub fn call<'py>(
         func,
         args,
         kwargs,
-        Some(statistics.unbind()),
+        Some(statistics),
         &op,
     )
 }
@@ -650,20 +662,13 @@ impl Drop for AttemptLoop {
 #[pyfunction]
 pub fn iterate<'py>(controller: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let py = controller.py();
-    if !controller
-        .getattr(pyo3::intern!(py, "enabled"))?
-        .is_truthy()?
-    {
-        return controller.call_method0(pyo3::intern!(py, "_iterate_disabled"));
-    }
-    if overrides_iter(controller)? {
-        return controller.call_method0(pyo3::intern!(py, "_iterate_with_iter"));
-    }
-    let engine = engine_of(controller)?;
-    let plan = engine.get().plan(controller, false)?;
-    let statistics = controller.getattr(pyo3::intern!(py, "statistics"))?;
+    let (plan, statistics) = match route(controller)? {
+        Route::Disabled => return controller.call_method0(pyo3::intern!(py, "_iterate_disabled")),
+        Route::Python => return controller.call_method0(pyo3::intern!(py, "_iterate_with_iter")),
+        Route::Engine(plan, statistics) => (plan, statistics),
+    };
     let start = crate::clock::monotonic(py)?;
-    let stats = Stats::new(Some(statistics.cast_into::<PyDict>()?.unbind()));
+    let stats = Stats::new(Some(statistics));
     stats.begin(py, &start)?;
     let op = crate::py::observe::operation_for(&plan.observe, controller, None)?;
     let observable = plan.needs_state;

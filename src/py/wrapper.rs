@@ -54,6 +54,11 @@ impl Decorated {
     }
 }
 
+/// The keyword arguments a Python wrapper received, or none: `**kw` is always a dict.
+fn given<'a, 'py>(kwargs: &'a Bound<'py, PyDict>) -> Option<&'a Bound<'py, PyDict>> {
+    (!kwargs.is_empty()).then_some(kwargs)
+}
+
 #[pyclass(frozen, module = "pertinax._pertinax", name = "RetryingCall")]
 pub struct RetryingCall {
     target: Decorated,
@@ -91,11 +96,7 @@ impl RetryingCall {
         args: &Bound<'py, PyTuple>,
         kwargs: &Bound<'py, PyDict>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let kwargs = if kwargs.is_empty() {
-            None
-        } else {
-            Some(kwargs)
-        };
+        let kwargs = given(kwargs);
         self.invoke(py, args, kwargs)
     }
 
@@ -211,11 +212,7 @@ impl AsyncEntry {
                 return Ok(PyFloat::new(py, f).into_any());
             }
         }
-        let kwargs = if kwargs.is_empty() {
-            None
-        } else {
-            Some(kwargs)
-        };
+        let kwargs = given(kwargs);
         let observable = plan.needs_state;
         let call = Call::started(
             py,
