@@ -274,6 +274,24 @@ def test_failed_attempts_leave_no_reference_cycles() -> None:
     assert _unreachable_after(run) == 0
 
 
+def test_iterator_loops_that_recover_leave_no_reference_cycles() -> None:
+    # The native loop, its AttemptManagers and the lazily made RetryCallState: a loop that
+    # fails twice and then succeeds leaves nothing for the GC (tenacity: 12 objects a loop).
+    def run() -> None:
+        for loop in range(100):
+            failures = [0]
+            for attempt in Retrying(stop=stop_after_attempt(5), sleep=no_sleep):
+                with attempt:
+                    failures[0] += 1
+                    if failures[0] < 3:
+                        raise ValueError("again")
+                if loop % 2:
+                    assert attempt.retry_state.attempt_number == failures[0]
+
+    run()
+    assert _unreachable_after(run) == 0
+
+
 def test_failed_attempts_with_callbacks_leave_no_reference_cycles() -> None:
     state = {"n": 0}
     seen = []
