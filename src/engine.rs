@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use crate::num::Num;
 use crate::observe::{CallObs, PlanObserve};
 use crate::py::interned;
-use crate::state::{Core, NextAction, Outcome, OutcomeRef, StateMut, StateView};
+use crate::state::{NextAction, Outcome, OutcomeRef, StateMut, StateView};
 use crate::stats::Stats;
 use crate::strategy::retry::Retry;
 use crate::strategy::stop::Stop;
@@ -196,29 +196,6 @@ impl Machine {
         self.stats.traverse(visit)
     }
 
-    /// Records the outcome of an attempt.
-    pub fn record<'py, S: StateMut<'py>>(&self, st: &mut S, outcome: Outcome) -> PyResult<()> {
-        let py = st.py();
-        let now = if st.observable() {
-            Some(crate::clock::monotonic(py)?)
-        } else {
-            // Nobody can read it yet; it is taken when a stop strategy or the statistics
-            // first need it.
-            None
-        };
-        st.with_core(|c| {
-            c.outcome = outcome;
-            c.future = None;
-            c.outcome_timestamp = now;
-        })
-    }
-
-    /// Moves the state to the next attempt. Drivers call it before they sleep, as tenacity does.
-    pub fn prepare<'py, S: StateMut<'py>>(&self, st: &mut S) -> PyResult<()> {
-        let py = st.py();
-        st.with_core(|c| c.prepare_for_next_attempt(py))?
-    }
-
     pub fn advance<'py, S: StateMut<'py>>(
         &mut self,
         st: &mut S,
@@ -380,6 +357,28 @@ impl Machine {
     }
 }
 
+/// Records the outcome of an attempt.
+pub fn record<'py, S: StateMut<'py>>(st: &mut S, outcome: Outcome) -> PyResult<()> {
+    let now = if st.observable() {
+        Some(crate::clock::monotonic(st.py())?)
+    } else {
+        // Nobody can read it yet; it is taken when a stop strategy or the statistics first
+        // need it.
+        None
+    };
+    let released = st.with_core(|c| c.put_outcome(outcome, now))?;
+    drop(released);
+    Ok(())
+}
+
+/// Moves the state to the next attempt. Drivers call it before they sleep, as tenacity does.
+pub fn prepare<'py, S: StateMut<'py>>(st: &mut S) -> PyResult<()> {
+    let next = st.attempt_number()?.add(st.py(), &Num::Int(1))?;
+    let released = st.with_core(|c| c.reset_for_attempt(next))?;
+    drop(released);
+    Ok(())
+}
+
 /// Makes sure the outcome has its timestamp before anything can read it.
 fn stamp<'py, S: StateMut<'py>>(st: &mut S) -> PyResult<()> {
     let missing =
@@ -438,9 +437,15 @@ fn give_up<'py, S: StateMut<'py>>(plan: &Plan, st: &mut S) -> PyErr {
 
 fn try_give_up<'py, S: StateMut<'py>>(plan: &Plan, st: &mut S) -> PyResult<PyErr> {
     let py = st.py();
-    let fut = st.with_core(|c: &mut Core| c.future(py))??;
+    let (fut, made) = st.with_core(|c| c.future_of(py))?.resolve(py)?;
     let fut = match fut {
-        Some(f) => f,
+        Some(f) => {
+            if made {
+                let keep = f.clone().unbind();
+                st.with_core(|c| c.future = Some(keep))?;
+            }
+            f
+        }
         None => py.None().into_bound(py),
     };
     let err = plan.retry_error_cls.bind(py).call1((&fut,))?;

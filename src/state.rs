@@ -97,40 +97,58 @@ impl Core {
     }
 
     pub fn seconds_since_start(&self, py: Python<'_>) -> PyResult<Option<Num>> {
-        match &self.outcome_timestamp {
-            None => Ok(None),
-            Some(ts) => ts.sub(py, &self.start_time).map(Some),
-        }
+        elapsed(py, self.clock_readings(py))
     }
 
-    pub fn set_outcome(&mut self, outcome: Outcome, timestamp: Num) {
-        self.outcome = outcome;
-        self.future = None;
-        self.outcome_timestamp = Some(timestamp);
-    }
-
-    pub fn prepare_for_next_attempt(&mut self, py: Python<'_>) -> PyResult<()> {
-        self.outcome = Outcome::Missing;
-        self.future = None;
+    /// Moves to attempt `next` (the current number plus one, worked out by the caller, since
+    /// that sum may run Python code). Returns what it replaced, for the caller to drop once
+    /// no borrow is held: releasing an object may run its `__del__`.
+    pub fn reset_for_attempt(&mut self, next: Num) -> Released {
         self.outcome_timestamp = None;
-        self.next_action = NextAction::Missing;
-        self.attempt_number = self.attempt_number.add(py, &Num::Int(1))?;
-        Ok(())
+        Released(
+            std::mem::replace(&mut self.outcome, Outcome::Missing),
+            self.future.take(),
+            std::mem::replace(&mut self.next_action, NextAction::Missing),
+            std::mem::replace(&mut self.attempt_number, next),
+        )
     }
 
-    /// The outcome as a tenacity `Future`, made once and then reused.
-    pub fn future<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    /// Records an outcome; returns what it replaced (see `reset_for_attempt`).
+    pub fn put_outcome(&mut self, outcome: Outcome, timestamp: Option<Num>) -> Released {
+        self.outcome_timestamp = timestamp;
+        Released(
+            std::mem::replace(&mut self.outcome, outcome),
+            self.future.take(),
+            NextAction::Missing,
+            Num::ZERO,
+        )
+    }
+
+    /// `(outcome_timestamp, start_time)`, for `seconds_since_start` worked out outside any
+    /// borrow (the subtraction may run Python code).
+    pub fn clock_readings(&self, py: Python<'_>) -> (Option<Num>, Num) {
+        (
+            self.outcome_timestamp.as_ref().map(|t| t.clone_ref(py)),
+            self.start_time.clone_ref(py),
+        )
+    }
+
+    /// The outcome's `Future`, or what it takes to make one (outside the borrow: making it
+    /// runs Python code).
+    pub fn future_of(&self, py: Python<'_>) -> FutureOf {
         if let Some(f) = &self.future {
-            return Ok(Some(f.bind(py).clone()));
+            return FutureOf::Made(f.clone_ref(py));
         }
-        let made = match &self.outcome {
-            Outcome::Missing => return Ok(None),
-            Outcome::Future(f) => return Ok(Some(f.bind(py).clone())),
-            Outcome::Returned(v) => make_future(py, &self.attempt_number, v.bind(py), false)?,
-            Outcome::Raised(e) => make_future(py, &self.attempt_number, e.bind(py), true)?,
-        };
-        self.future = Some(made.clone().unbind());
-        Ok(Some(made))
+        match &self.outcome {
+            Outcome::Missing => FutureOf::Missing,
+            Outcome::Future(f) => FutureOf::Made(f.clone_ref(py)),
+            Outcome::Returned(v) => {
+                FutureOf::ToMake(self.attempt_number.clone_ref(py), v.clone_ref(py), false)
+            }
+            Outcome::Raised(e) => {
+                FutureOf::ToMake(self.attempt_number.clone_ref(py), e.clone_ref(py), true)
+            }
+        }
     }
 
     pub fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
@@ -170,6 +188,41 @@ impl Core {
         self.idle_for = Num::Float(0.0);
         self.upcoming_sleep = Num::Float(0.0);
         self.outcome_timestamp = None;
+    }
+}
+
+/// Values a state let go of, dropped by the caller once no borrow is held.
+#[must_use]
+#[allow(dead_code)] // the fields are only held, to be dropped later
+pub struct Released(Outcome, Option<Py<PyAny>>, NextAction, Num);
+
+/// See [`Core::future_of`].
+pub enum FutureOf {
+    Missing,
+    Made(Py<PyAny>),
+    /// The attempt number, the value or exception, and whether it is an exception.
+    ToMake(Num, Py<PyAny>, bool),
+}
+
+impl FutureOf {
+    /// The `Future`, made now if it has to be; `Ok(Err(made))` when it was made here and
+    /// the state should keep it.
+    pub fn resolve<'py>(self, py: Python<'py>) -> PyResult<(Option<Bound<'py, PyAny>>, bool)> {
+        Ok(match self {
+            FutureOf::Missing => (None, false),
+            FutureOf::Made(f) => (Some(f.into_bound(py)), false),
+            FutureOf::ToMake(n, v, raised) => {
+                (Some(make_future(py, &n, v.bind(py), raised)?), true)
+            }
+        })
+    }
+}
+
+/// `outcome_timestamp - start_time`, or `None` before the first outcome.
+pub fn elapsed(py: Python<'_>, readings: (Option<Num>, Num)) -> PyResult<Option<Num>> {
+    match readings {
+        (None, _) => Ok(None),
+        (Some(ts), start) => ts.sub(py, &start).map(Some),
     }
 }
 
@@ -246,7 +299,8 @@ impl<'py> StateView<'py> for PyState<'py> {
             .clone_ref(self.py()))
     }
     fn seconds_since_start(&self) -> PyResult<Option<Num>> {
-        self.obj.try_borrow()?.core.seconds_since_start(self.py())
+        let readings = self.obj.try_borrow()?.core.clock_readings(self.py());
+        elapsed(self.py(), readings)
     }
     fn upcoming_sleep(&self) -> PyResult<Num> {
         Ok(self

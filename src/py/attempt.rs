@@ -57,14 +57,15 @@ impl AttemptManager {
             },
             Target::Live(state) => {
                 let now = crate::clock::monotonic(py)?;
-                state
+                let released = state
                     .bind(py)
                     .try_borrow_mut()?
                     .core
-                    .set_outcome(outcome, now);
+                    .put_outcome(outcome, Some(now));
+                drop(released);
                 Ok(())
             }
-            Target::Lazy(call) => call.bind(py).try_borrow_mut()?.record(py, outcome),
+            Target::Lazy(call) => Call::record(call.bind(py), outcome),
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::py::attempt::AttemptManager;
 use crate::py::call_state::{self, RetryCallState};
 use crate::py::engine::Engine;
 use crate::py::interned;
-use crate::state::{Core, NativeState, Outcome, PyState, StateMut};
+use crate::state::{Core, NativeState, Outcome, OutcomeRef, PyState, StateMut, StateView};
 use crate::stats::Stats;
 
 /// One synchronous call, from the first attempt to its result or its exception.
@@ -89,10 +89,10 @@ fn drive<'py, S: StateMut<'py>>(
                     Ok(v) => Outcome::Returned(v.unbind()),
                     Err(e) => Outcome::Raised(e.into_value(py).into_any()),
                 };
-                machine.record(st, outcome)?;
+                crate::engine::record(st, outcome)?;
             }
             Step::Sleep(secs) => {
-                machine.prepare(st)?;
+                crate::engine::prepare(st)?;
                 sleep(py, &machine.plan, &secs)?;
             }
             Step::Return(v) => return Ok(v),
@@ -149,7 +149,10 @@ enum Held {
 /// A call driven step by step from Python.
 #[pyclass(module = "pertinax._pertinax", name = "Call")]
 pub struct Call {
-    machine: Machine,
+    /// Out of the call while a step runs (`Call::step`): the step runs Python code, which
+    /// may read this call's state, but never borrows the call for the whole step.
+    machine: Option<Machine>,
+    plan: Arc<Plan>,
     held: Held,
     /// The controller of a `for attempt in ...` loop, for the `RetryCallState` made when
     /// Python first asks for one.
@@ -185,7 +188,8 @@ impl Call {
 
     fn new(machine: Machine, held: Held) -> Self {
         Call {
-            machine,
+            plan: Arc::clone(&machine.plan),
+            machine: Some(machine),
             held,
             owner: None,
             finished: false,
@@ -209,39 +213,36 @@ impl Call {
         Call::new(machine, Held::Native(core))
     }
 
-    fn step<'py>(&mut self, py: Python<'py>, resume: Resume<'py>) -> PyResult<Step<'py>> {
-        match &mut self.held {
-            Held::Native(core) => {
-                let mut st = NativeState { py, core };
-                self.machine.advance(&mut st, resume)
-            }
-            Held::Py(rs) => {
-                let mut st = PyState {
-                    obj: rs.bind(py).clone(),
-                };
-                self.machine.advance(&mut st, resume)
-            }
+    /// Runs `f` on the call's machine, taken out of the call meanwhile: no borrow of the
+    /// call is held while `f` runs Python code. A step started from inside another step of
+    /// the same call (a callback that calls `next()` on its own loop) is refused, as a
+    /// running generator refuses it.
+    fn with_machine<'py, R>(
+        slf: &Bound<'py, Call>,
+        f: impl FnOnce(&mut Machine, &mut CallView<'py>) -> PyResult<R>,
+    ) -> PyResult<R> {
+        let mut machine = match slf.try_borrow_mut()?.machine.take() {
+            Some(m) => m,
+            None => return Err(crate::errors::already_running()),
+        };
+        let mut view = CallView { call: slf.clone() };
+        let out = f(&mut machine, &mut view);
+        if let Ok(mut this) = slf.try_borrow_mut() {
+            this.machine = Some(machine);
         }
+        out
+    }
+
+    /// The engine's next step for this call.
+    fn step<'py>(slf: &Bound<'py, Call>, resume: Resume<'py>) -> PyResult<Step<'py>> {
+        Call::with_machine(slf, |machine, view| machine.advance(view, resume))
     }
 
     /// Records an attempt's outcome (the body of `with attempt:`, for a loop).
-    pub fn record(&mut self, py: Python<'_>, outcome: Outcome) -> PyResult<()> {
-        match &mut self.held {
-            Held::Native(core) => {
-                let mut st = NativeState { py, core };
-                self.machine.record(&mut st, outcome)
-            }
-            Held::Py(rs) => {
-                let mut st = PyState {
-                    obj: rs.bind(py).clone(),
-                };
-                self.machine.record(&mut st, outcome)
-            }
-        }
+    pub fn record(slf: &Bound<'_, Call>, outcome: Outcome) -> PyResult<()> {
+        crate::engine::record(&mut CallView { call: slf.clone() }, outcome)
     }
-}
 
-impl Call {
     /// The call's `RetryCallState`, made now if the call has kept its state in Rust so far;
     /// from then on the engine works on that object.
     pub fn observe(slf: &Bound<'_, Call>) -> PyResult<Py<PyAny>> {
@@ -286,6 +287,77 @@ impl Call {
         this.held = Held::Py(rs.clone_ref(py));
         Ok(rs.into_any())
     }
+
+    /// Ends the observation of a call that no driver takes any further: a loop left from
+    /// inside `with attempt:`, or a sleep that raised. The observer is told how the latest
+    /// attempt went; what it logs or reports runs with the call not borrowed.
+    fn conclude(slf: &Bound<'_, Call>) {
+        let _ = Call::with_machine(slf, |machine, view| {
+            if machine.obs.unfinished() {
+                if let Ok(last) = view.read(crate::observe::last_of) {
+                    machine.obs.abandon(last.0, last.1);
+                }
+                machine.obs.end_unfinished();
+            }
+            Ok(())
+        });
+    }
+}
+
+/// The state of a stepped call, reached through the call at each access, each borrow
+/// brief. Python code that runs during a step may turn the state into a `RetryCallState`
+/// (by reading `attempt.retry_state`); the engine goes on with that object then.
+pub struct CallView<'py> {
+    call: Bound<'py, Call>,
+}
+
+impl<'py> CallView<'py> {
+    fn read<R>(&self, f: impl FnOnce(&Core) -> R) -> PyResult<R> {
+        let this = self.call.try_borrow()?;
+        match &this.held {
+            Held::Native(core) => Ok(f(core)),
+            Held::Py(rs) => Ok(f(&rs.bind(self.call.py()).try_borrow()?.core)),
+        }
+    }
+}
+
+impl<'py> StateView<'py> for CallView<'py> {
+    fn py(&self) -> Python<'py> {
+        self.call.py()
+    }
+    fn attempt_number(&self) -> PyResult<Num> {
+        self.read(|c| c.attempt_number.clone_ref(self.py()))
+    }
+    fn seconds_since_start(&self) -> PyResult<Option<Num>> {
+        let readings = self.read(|c| c.clock_readings(self.py()))?;
+        crate::state::elapsed(self.py(), readings)
+    }
+    fn upcoming_sleep(&self) -> PyResult<Num> {
+        self.read(|c| c.upcoming_sleep.clone_ref(self.py()))
+    }
+    fn outcome(&self) -> PyResult<OutcomeRef<'py>> {
+        self.read(|c| c.outcome.clone_ref(self.py()))?
+            .resolve(self.py())
+    }
+    fn object(&self) -> PyResult<Bound<'py, PyAny>> {
+        Ok(Call::observe(&self.call)?.into_bound(self.py()))
+    }
+}
+
+impl<'py> StateMut<'py> for CallView<'py> {
+    fn with_core<R>(&mut self, f: impl FnOnce(&mut Core) -> R) -> PyResult<R> {
+        let mut this = self.call.try_borrow_mut()?;
+        match &mut this.held {
+            Held::Native(core) => Ok(f(core)),
+            Held::Py(rs) => Ok(f(&mut rs.bind(self.call.py()).try_borrow_mut()?.core)),
+        }
+    }
+    fn observable(&self) -> bool {
+        self.call
+            .try_borrow()
+            .map(|this| matches!(this.held, Held::Py(_)))
+            .unwrap_or(true)
+    }
 }
 
 /// Step kinds, as `Call.advance` reports them.
@@ -293,6 +365,15 @@ pub const ATTEMPT: u8 = 0;
 pub const SLEEP: u8 = 1;
 pub const RETURN: u8 = 2;
 pub const AWAIT: u8 = 3;
+
+fn step_tuple<'py>(py: Python<'py>, step: Step<'py>) -> (u8, Bound<'py, PyAny>) {
+    match step {
+        Step::Attempt => (ATTEMPT, py.None().into_bound(py)),
+        Step::Sleep(s) => (SLEEP, s.to_py(py)),
+        Step::Return(v) => (RETURN, v),
+        Step::Await(a) => (AWAIT, a),
+    }
+}
 
 #[pymethods]
 impl Call {
@@ -328,72 +409,51 @@ impl Call {
     /// awaitable the previous step asked for.
     #[pyo3(signature = (value = None))]
     fn advance<'py>(
-        &mut self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         value: Option<Bound<'py, PyAny>>,
     ) -> PyResult<(u8, Bound<'py, PyAny>)> {
         let resume = match value {
             Some(v) => Resume::Obj(v),
             None => Resume::Nothing,
         };
-        Ok(match self.step(py, resume)? {
-            Step::Attempt => (ATTEMPT, py.None().into_bound(py)),
-            Step::Sleep(s) => (SLEEP, s.to_py(py)),
-            Step::Return(v) => (RETURN, v),
-            Step::Await(a) => (AWAIT, a),
-        })
+        Ok(step_tuple(slf.py(), Call::step(slf, resume)?))
     }
 
-    fn set_result(&mut self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
-        self.record(py, Outcome::Returned(value))
+    fn set_result(slf: &Bound<'_, Self>, value: Py<PyAny>) -> PyResult<()> {
+        Call::record(slf, Outcome::Returned(value))
     }
 
-    fn set_exception(&mut self, py: Python<'_>, exc: Py<PyAny>) -> PyResult<()> {
-        self.record(py, Outcome::Raised(exc))
+    fn set_exception(slf: &Bound<'_, Self>, exc: Py<PyAny>) -> PyResult<()> {
+        Call::record(slf, Outcome::Raised(exc))
     }
 
     /// Moves to the next attempt; drivers call it right before sleeping.
-    fn prepare(&mut self, py: Python<'_>) -> PyResult<()> {
-        match &mut self.held {
-            Held::Native(core) => core.prepare_for_next_attempt(py),
-            Held::Py(rs) => rs
-                .bind(py)
-                .try_borrow_mut()?
-                .core
-                .prepare_for_next_attempt(py),
-        }
+    fn prepare(slf: &Bound<'_, Self>) -> PyResult<()> {
+        crate::engine::prepare(&mut CallView { call: slf.clone() })
     }
 
     /// Calls the plan's sleep for `seconds` and returns what it returns (an awaitable for an
     /// async sleep).
     fn sleep<'py>(
-        &self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         seconds: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        sleep(py, &self.machine.plan, &Num::from_py(seconds))
+        let plan = Arc::clone(&slf.try_borrow()?.plan);
+        sleep(slf.py(), &plan, &Num::from_py(seconds))
     }
 
     /// Gives an exception raised by an awaited callback the user's exception as its context.
-    fn add_context<'py>(&self, py: Python<'py>, exc: Bound<'py, PyAny>) -> PyResult<()> {
-        let err = PyErr::from_value(exc);
-        match &self.held {
-            Held::Native(core) => {
-                let mut copy = Core::new(Num::Int(0));
-                copy.outcome = core.outcome.clone_ref(py);
-                let st = NativeState {
-                    py,
-                    core: &mut copy,
-                };
-                with_context(&st, err);
-            }
-            Held::Py(rs) => {
-                let st = PyState {
-                    obj: rs.bind(py).clone(),
-                };
-                with_context(&st, err);
-            }
-        }
+    fn add_context<'py>(slf: &Bound<'py, Self>, exc: Bound<'py, PyAny>) -> PyResult<()> {
+        let py = slf.py();
+        let view = CallView { call: slf.clone() };
+        // A copy of the outcome: resolving it, and setting the context, run Python code.
+        let mut copy = Core::new(Num::Int(0));
+        copy.outcome = view.read(|c| c.outcome.clone_ref(py))?;
+        let st = NativeState {
+            py,
+            core: &mut copy,
+        };
+        with_context(&st, PyErr::from_value(exc));
         Ok(())
     }
 
@@ -407,11 +467,13 @@ impl Call {
 
     #[getter]
     fn enabled(&self) -> bool {
-        self.machine.plan.enabled
+        self.plan.enabled
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        self.machine.traverse(&visit)?;
+        if let Some(machine) = &self.machine {
+            machine.traverse(&visit)?;
+        }
         if let Some(owner) = &self.owner {
             visit.call(owner)?;
         }
@@ -429,22 +491,18 @@ impl Call {
     }
 }
 
-impl Call {
-    /// Ends the observation of a call that no driver takes any further: a loop left from
-    /// inside `with attempt:`, or a sleep that raised. The observer is told how the latest
-    /// attempt went.
-    fn conclude(&mut self, py: Option<Python<'_>>) {
-        if !self.machine.obs.unfinished() {
+impl Drop for Call {
+    fn drop(&mut self) {
+        // Nothing else can reach a call being dropped: its own fields are read directly.
+        let Some(machine) = self.machine.as_mut() else {
+            return;
+        };
+        if !machine.obs.unfinished() {
             return;
         }
-        let last = match (&self.held, py) {
-            (Held::Native(core), _) => Some(crate::observe::last_of(core)),
-            (Held::Py(rs), Some(py)) => rs
-                .bind(py)
-                .try_borrow()
-                .ok()
-                .map(|s| crate::observe::last_of(&s.core)),
-            (Held::Py(rs), None) => Python::try_attach(|py| {
+        let last = match &self.held {
+            Held::Native(core) => Some(crate::observe::last_of(core)),
+            Held::Py(rs) => Python::try_attach(|py| {
                 rs.bind(py)
                     .try_borrow()
                     .ok()
@@ -453,15 +511,9 @@ impl Call {
             .flatten(),
         };
         if let Some((last, attempt)) = last {
-            self.machine.obs.abandon(last, attempt);
+            machine.obs.abandon(last, attempt);
         }
-        self.machine.obs.end_unfinished();
-    }
-}
-
-impl Drop for Call {
-    fn drop(&mut self) {
-        self.conclude(None);
+        machine.obs.end_unfinished();
     }
 }
 
@@ -530,11 +582,18 @@ pub fn call<'py>(
 /// `AttemptManager` keeps the call alive (for `attempt.retry_state` after the loop): when
 /// the loop is left (`break`, `return`, an exception) this iterator goes away, and the call
 /// is counted as ended then, as tenacity's generator would be closed.
-#[pyclass(module = "pertinax._pertinax", name = "AttemptLoop")]
+#[pyclass(frozen, module = "pertinax._pertinax", name = "AttemptLoop")]
 pub struct AttemptLoop {
     call: Py<Call>,
     /// `next()` has run once: a generator refuses a value sent before that.
     started: std::sync::atomic::AtomicBool,
+}
+
+impl AttemptLoop {
+    fn finish(call: &Bound<'_, Call>) -> PyResult<()> {
+        call.try_borrow_mut()?.finished = true;
+        Ok(())
+    }
 }
 
 #[pymethods]
@@ -545,50 +604,48 @@ impl AttemptLoop {
 
     /// The loop `for attempt in controller:`: the next `AttemptManager`, after any sleep the
     /// engine decides on. A give-up raises; the end of the call stops the loop, with the
-    /// final value discarded, as tenacity's generator does.
+    /// final value discarded, as tenacity's generator does. The call is borrowed only
+    /// between the Python code that runs here (strategies, hooks, the clock, the sleep).
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, AttemptManager>>> {
         self.started
             .store(true, std::sync::atomic::Ordering::Relaxed);
         let slf = self.call.bind(py);
         loop {
-            let mut this = slf.try_borrow_mut()?;
-            if this.finished {
+            if slf.try_borrow()?.finished {
                 return Ok(None);
             }
-            let step = this.step(py, Resume::Nothing);
-            match step {
+            match Call::step(slf, Resume::Nothing) {
                 Ok(Step::Attempt) => {
-                    let manager = match &this.held {
+                    let manager = match &slf.try_borrow()?.held {
                         Held::Py(rs) => AttemptManager::live(rs.clone_ref(py)),
                         Held::Native(_) => AttemptManager::lazy(slf.clone().unbind()),
                     };
-                    drop(this);
                     return Bound::new(py, manager).map(Some);
                 }
                 Ok(Step::Sleep(secs)) => {
-                    this.prepare(py)?;
-                    let plan = Arc::clone(&this.machine.plan);
-                    // The sleep runs Python code (and lets other threads in): not borrowed.
-                    drop(this);
+                    crate::engine::prepare(&mut CallView { call: slf.clone() })?;
+                    let plan = Arc::clone(&slf.try_borrow()?.plan);
                     if let Err(e) = sleep(py, &plan, &secs) {
-                        let mut this = slf.try_borrow_mut()?;
-                        this.finished = true;
-                        this.conclude(Some(py));
+                        AttemptLoop::finish(slf)?;
+                        Call::conclude(slf);
                         return Err(e);
                     }
                 }
                 Ok(Step::Return(_)) => {
-                    this.finished = true;
+                    AttemptLoop::finish(slf)?;
                     return Ok(None);
                 }
                 Ok(Step::Await(_)) => {
-                    this.finished = true;
+                    AttemptLoop::finish(slf)?;
                     return Err(crate::errors::internal(
                         "a synchronous loop was asked to await a callback",
                     ));
                 }
                 Err(e) => {
-                    this.finished = true;
+                    // A step refused because one is running already leaves that one alone.
+                    if !e.is_instance_of::<pyo3::exceptions::PyValueError>(py) {
+                        AttemptLoop::finish(slf)?;
+                    }
                     return Err(e);
                 }
             }
@@ -633,9 +690,9 @@ impl AttemptLoop {
 
     /// A generator's `close`: the loop ends here, counted as left from inside the loop.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        let mut call = self.call.bind(py).try_borrow_mut()?;
-        call.finished = true;
-        call.conclude(Some(py));
+        let call = self.call.bind(py);
+        AttemptLoop::finish(call)?;
+        Call::conclude(call);
         Ok(())
     }
 
@@ -646,11 +703,7 @@ impl AttemptLoop {
 
 impl Drop for AttemptLoop {
     fn drop(&mut self) {
-        let _ = Python::try_attach(|py| {
-            if let Ok(mut call) = self.call.bind(py).try_borrow_mut() {
-                call.conclude(Some(py));
-            }
-        });
+        let _ = Python::try_attach(|py| Call::conclude(self.call.bind(py)));
     }
 }
 
@@ -751,8 +804,11 @@ pub fn step<'py>(
     retry_state: &Bound<'py, RetryCallState>,
     statistics: Option<Bound<'py, PyDict>>,
 ) -> PyResult<(u8, Bound<'py, PyAny>)> {
-    let mut call = decision(engine, controller, retry_state, statistics, false)?;
-    let (kind, value) = call.advance(py, None)?;
+    let call = Bound::new(
+        py,
+        decision(engine, controller, retry_state, statistics, false)?,
+    )?;
+    let (kind, value) = step_tuple(py, Call::step(&call, Resume::Nothing)?);
     if kind == AWAIT {
         return Err(crate::errors::internal(
             "a synchronous decision was asked to await a callback",
