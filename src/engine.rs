@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 
+use crate::names;
 use crate::num::Num;
 use crate::observe::{CallObs, PlanObserve};
-use crate::py::interned;
 use crate::state::{NextAction, Outcome, OutcomeRef, StateMut, StateView};
 use crate::stats::Stats;
 use crate::strategy::retry::Retry;
@@ -31,6 +31,8 @@ pub struct Plan {
     pub after: Option<Callback>,
     pub before_sleep: Option<Callback>,
     pub retry_error_callback: Option<Callback>,
+    /// pertinax's hook for a call that succeeded after retrying.
+    pub on_recovered: Option<Callback>,
     pub sleep: Py<PyAny>,
     /// The sleep is pertinax's default (`time.sleep`, looked up at call time).
     pub sleep_is_default: bool,
@@ -44,7 +46,7 @@ pub struct Plan {
     /// A first attempt that returns is the result: no `before` hook, no state to build, and
     /// a retry predicate that never retries a returned value.
     pub returns_first_success: bool,
-    /// Metrics, log levels and the success hook (`crate::observe`).
+    /// Metrics and log levels (`crate::observe`).
     pub observe: PlanObserve,
 }
 
@@ -58,6 +60,7 @@ impl Plan {
             &self.after,
             &self.before_sleep,
             &self.retry_error_callback,
+            &self.on_recovered,
         ]
         .into_iter()
         .flatten()
@@ -231,14 +234,14 @@ impl Machine {
                     obs.attempted();
                     let (interrupt, try_again) = match exc {
                         Some(e) => (
-                            interned::is_interrupt(py, e),
-                            e.is_instance(interned::try_again(py)?)?,
+                            names::is_interrupt(py, e),
+                            e.is_instance(names::try_again(py)?)?,
                         ),
                         None => (false, false),
                     };
                     match triage(interrupt, try_again) {
                         Triage::Interrupt => {
-                            obs.settle(st, None)?;
+                            obs.settle(st)?;
                             return finish(outcome);
                         }
                         Triage::Explicit => {
@@ -261,9 +264,13 @@ impl Machine {
                 Phase::RetryDone => {
                     if !resume.truthy().map_err(|e| with_context(st, e))? {
                         *phase = Phase::Idle;
-                        if let Some(aw) = obs.settle(st, plan.observe.on_recovered.as_ref())? {
-                            *phase = Phase::RecoveredDone;
-                            return Ok(Step::Await(aw));
+                        if obs.settle(st)? {
+                            if let Some(cb) = &plan.on_recovered {
+                                if let Some(aw) = hook(st, cb)? {
+                                    *phase = Phase::RecoveredDone;
+                                    return Ok(Step::Await(aw));
+                                }
+                            }
                         }
                         return finish(st.outcome()?);
                     }
@@ -291,10 +298,10 @@ impl Machine {
                     st.with_core(|c| c.upcoming_sleep = upcoming)?;
                     let elapsed = st.seconds_since_start()?;
                     if let Some(elapsed) = &elapsed {
-                        stats.set(py, interned::delay_since_first_attempt(py), elapsed)?;
+                        stats.set(py, names::delay_since_first_attempt(py), elapsed)?;
                     } else if let Some(d) = &stats.dict {
                         d.bind(py)
-                            .set_item(interned::delay_since_first_attempt(py), py.None())?;
+                            .set_item(names::delay_since_first_attempt(py), py.None())?;
                     }
                     *phase = Phase::StopDone;
                     match eval_stop(st, &plan.stop)? {
@@ -421,9 +428,9 @@ fn schedule_sleep<'py, S: StateMut<'py>>(
     stats.idle_for = idle_stat;
     stats.attempts += 1;
     if !unchanged {
-        stats.set(py, interned::idle_for(py), &stats.idle_for)?;
+        stats.set(py, names::idle_for(py), &stats.idle_for)?;
     }
-    stats.set(py, interned::attempt_number(py), &Num::Int(stats.attempts))?;
+    stats.set(py, names::attempt_number(py), &Num::Int(stats.attempts))?;
     obs.retrying(st, &upcoming)
 }
 
@@ -451,7 +458,7 @@ fn try_give_up<'py, S: StateMut<'py>>(plan: &Plan, st: &mut S) -> PyResult<PyErr
     let err = plan.retry_error_cls.bind(py).call1((&fut,))?;
     if plan.reraise {
         // tenacity calls reraise() and, if it returns, raises the RetryError itself.
-        err.call_method0(interned::reraise(py))?;
+        err.call_method0(names::reraise(py))?;
     }
     let cause = match st.outcome()? {
         OutcomeRef::Raised(e) => e.into_any(),

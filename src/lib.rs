@@ -6,6 +6,7 @@ pub mod engine;
 pub mod errors;
 pub mod events;
 pub mod metrics;
+pub mod names;
 pub mod num;
 pub mod observe;
 pub mod py;
@@ -56,7 +57,7 @@ mod _pertinax {
         m.add("AWAIT", crate::py::driver::AWAIT)?;
         // Remember the real `time.sleep` and `time.monotonic` now, before any test patches
         // them: pertinax takes shortcuts only while they are still in place.
-        crate::py::interned::original_time_sleep(m.py())?;
+        crate::names::original_time_sleep(m.py())?;
         crate::clock::original_monotonic(m.py())?;
         crate::py::observe::install_logger(m.py())?;
         Ok(())

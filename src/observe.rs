@@ -1,5 +1,6 @@
 //! What one call reports as it runs: counts for the metrics registry, log events
-//! (`crate::events`), alert checks, the retry hook, and the success hook.
+//! (`crate::events`), alert checks and the retry hook. It decides nothing and runs no user
+//! callback of the call: the engine runs those (`on_recovered` included).
 //!
 //! The engine tells a [`CallObs`] what happened at each decision; nothing here decides
 //! anything. A first-try success through the driver's fast path never builds one: it calls
@@ -15,8 +16,7 @@ use crate::alert::Fired;
 use crate::events::{emit, shown, Event, Lvl, Shown};
 use crate::metrics::{nanos, seconds_to_nanos, Operation, Verdict};
 use crate::num::Num;
-use crate::state::{OutcomeRef, StateMut, StateView};
-use crate::strategy::Callback;
+use crate::state::{OutcomeRef, StateView};
 
 /// The clock of alert windows: monotonic nanoseconds since first use, plus whatever tests
 /// moved it forward by.
@@ -146,7 +146,6 @@ pub struct PlanObserve {
     pub metrics: bool,
     /// The policy's own levels (`log_levels=`), or the global ones.
     pub levels: Option<[Lvl; 4]>,
-    pub on_recovered: Option<Callback>,
     /// The operation named by the controller's `name=`.
     pub named: Option<Arc<Operation>>,
     /// The operation of the latest function this unnamed controller ran (the call and
@@ -159,9 +158,6 @@ pub type LastOperation = (Option<Py<PyAny>>, Arc<Operation>);
 
 impl PlanObserve {
     pub fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
-        if let Some(cb) = &self.on_recovered {
-            visit.call(&cb.obj)?;
-        }
         // Never block inside the GC.
         if let Ok(last) = self.last.try_lock() {
             if let Some((Some(f), _)) = last.as_ref() {
@@ -315,7 +311,7 @@ impl CallObs {
     }
 
     /// A retry is decided: the engine sleeps `wait` next.
-    pub fn retrying<'py, S: StateMut<'py>>(&mut self, st: &mut S, wait: &Num) -> PyResult<()> {
+    pub fn retrying<'py, S: StateView<'py>>(&mut self, st: &S, wait: &Num) -> PyResult<()> {
         let py = st.py();
         if self.metrics {
             let ns = seconds_to_nanos(wait.as_f64(py).unwrap_or(0.0));
@@ -373,7 +369,7 @@ impl CallObs {
     }
 
     /// The stop strategy said stop.
-    pub fn gave_up<'py, S: StateMut<'py>>(&mut self, st: &mut S) -> PyResult<()> {
+    pub fn gave_up<'py, S: StateView<'py>>(&mut self, st: &S) -> PyResult<()> {
         let py = st.py();
         let n = st.attempt_number()?;
         let lvl = self.level(Event::GaveUp);
@@ -411,38 +407,26 @@ impl CallObs {
     }
 
     /// The call ends with its latest outcome: a value (first try or recovered) or an
-    /// exception that was not retried. For a recovery, returns the awaitable of an async
-    /// `on_recovered` hook, which the driver awaits before the call returns.
-    pub fn settle<'py, S: StateMut<'py>>(
-        &mut self,
-        st: &mut S,
-        on_recovered: Option<&Callback>,
-    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+    /// exception that was not retried. Says whether the call recovered (the engine then
+    /// runs the `on_recovered` hook).
+    pub fn settle<'py, S: StateView<'py>>(&mut self, st: &S) -> PyResult<bool> {
         let outcome = st.outcome()?;
         let n = st.attempt_number()?;
         let first = is_one(&n);
         match outcome {
             OutcomeRef::Returned(_) if first => {
                 self.finish(st, Verdict::FirstTry, false)?;
-                Ok(None)
+                Ok(false)
             }
             OutcomeRef::Returned(_) => {
                 self.finish(st, Verdict::Recovered, true)?;
                 self.log_recovered(st.py(), &n);
-                let Some(cb) = on_recovered else {
-                    return Ok(None);
-                };
-                let out = cb
-                    .obj
-                    .bind(st.py())
-                    .call1((st.object()?,))
-                    .map_err(|e| crate::engine::with_context(st, e))?;
-                Ok(if cb.is_async { Some(out) } else { None })
+                Ok(true)
             }
             _ => {
                 self.attempt_failed(st)?;
                 self.finish(st, Verdict::Error, !first)?;
-                Ok(None)
+                Ok(false)
             }
         }
     }

@@ -1,14 +1,15 @@
 //! Per-call state as plain Rust data, and the views the strategies read it through.
 //!
 //! A call that no Python code can observe keeps its state in a [`Core`] on the Rust stack. When
-//! a Python callback needs a `RetryCallState`, the same `Core` lives inside that object instead
-//! (see `py::call_state`), so the engine and the strategies work the same way on both.
+//! a Python callback needs a `RetryCallState`, the same `Core` lives inside that object instead,
+//! so the engine and the strategies work the same way on both: they see the state only through
+//! the [`StateView`] and [`StateMut`] traits (the views over Python objects live with the
+//! bindings, in `py::views`).
 
 use pyo3::prelude::*;
 
+use crate::names;
 use crate::num::Num;
-use crate::py::call_state::RetryCallState;
-use crate::py::interned;
 
 /// The outcome of the latest attempt.
 #[derive(Debug)]
@@ -47,12 +48,13 @@ impl Outcome {
     }
 }
 
+/// What a finished `Future` holds: its exception, or its result.
 #[cold]
-fn resolve_future<'py>(fut: &Bound<'py, PyAny>) -> PyResult<OutcomeRef<'py>> {
-    let exc = fut.call_method0(interned::exception(fut.py()))?;
+pub fn resolve_future<'py>(fut: &Bound<'py, PyAny>) -> PyResult<OutcomeRef<'py>> {
+    let exc = fut.call_method0(names::exception(fut.py()))?;
     if exc.is_none() {
         Ok(OutcomeRef::Returned(
-            fut.call_method0(interned::result(fut.py()))?,
+            fut.call_method0(names::result(fut.py()))?,
         ))
     } else {
         Ok(OutcomeRef::Raised(exc))
@@ -234,7 +236,7 @@ pub fn make_future<'py>(
     value: &Bound<'py, PyAny>,
     has_exception: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    interned::future_class(py)?.call_method1(
+    names::future_class(py)?.call_method1(
         pyo3::intern!(py, "construct"),
         (attempt_number.to_py(py), value, has_exception),
     )
@@ -280,84 +282,6 @@ impl<'py> StateView<'py> for NativeState<'_, 'py> {
     }
 }
 
-/// State held by a `RetryCallState` object. Each access borrows it briefly, never across a
-/// call into Python.
-pub struct PyState<'py> {
-    pub obj: Bound<'py, RetryCallState>,
-}
-
-impl<'py> StateView<'py> for PyState<'py> {
-    fn py(&self) -> Python<'py> {
-        self.obj.py()
-    }
-    fn attempt_number(&self) -> PyResult<Num> {
-        Ok(self
-            .obj
-            .try_borrow()?
-            .core
-            .attempt_number
-            .clone_ref(self.py()))
-    }
-    fn seconds_since_start(&self) -> PyResult<Option<Num>> {
-        let readings = self.obj.try_borrow()?.core.clock_readings(self.py());
-        elapsed(self.py(), readings)
-    }
-    fn upcoming_sleep(&self) -> PyResult<Num> {
-        Ok(self
-            .obj
-            .try_borrow()?
-            .core
-            .upcoming_sleep
-            .clone_ref(self.py()))
-    }
-    fn outcome(&self) -> PyResult<OutcomeRef<'py>> {
-        let outcome = self.obj.try_borrow()?.core.outcome.clone_ref(self.py());
-        outcome.resolve(self.py())
-    }
-    fn object(&self) -> PyResult<Bound<'py, PyAny>> {
-        Ok(self.obj.clone().into_any())
-    }
-}
-
-/// Any object that looks like a `RetryCallState` (a test double, say), read by attribute.
-pub struct DuckState<'py> {
-    pub obj: Bound<'py, PyAny>,
-}
-
-impl<'py> StateView<'py> for DuckState<'py> {
-    fn py(&self) -> Python<'py> {
-        self.obj.py()
-    }
-    fn attempt_number(&self) -> PyResult<Num> {
-        Ok(Num::from_py(
-            &self.obj.getattr(interned::attempt_number(self.py()))?,
-        ))
-    }
-    fn seconds_since_start(&self) -> PyResult<Option<Num>> {
-        let v = self.obj.getattr(interned::seconds_since_start(self.py()))?;
-        Ok(if v.is_none() {
-            None
-        } else {
-            Some(Num::from_py(&v))
-        })
-    }
-    fn upcoming_sleep(&self) -> PyResult<Num> {
-        Ok(Num::from_py(
-            &self.obj.getattr(interned::upcoming_sleep(self.py()))?,
-        ))
-    }
-    fn outcome(&self) -> PyResult<OutcomeRef<'py>> {
-        let fut = self.obj.getattr(interned::outcome(self.py()))?;
-        if fut.is_none() {
-            return Ok(OutcomeRef::Missing);
-        }
-        resolve_future(&fut)
-    }
-    fn object(&self) -> PyResult<Bound<'py, PyAny>> {
-        Ok(self.obj.clone())
-    }
-}
-
 /// Write access for the engine. A closure sees the `Core` for as long as it runs and must not
 /// call into Python.
 pub trait StateMut<'py>: StateView<'py> {
@@ -372,26 +296,5 @@ impl<'py> StateMut<'py> for NativeState<'_, 'py> {
     }
     fn observable(&self) -> bool {
         false
-    }
-}
-
-impl<'py> StateMut<'py> for PyState<'py> {
-    fn with_core<R>(&mut self, f: impl FnOnce(&mut Core) -> R) -> PyResult<R> {
-        let mut guard = self.obj.try_borrow_mut()?;
-        Ok(f(&mut guard.core))
-    }
-    fn observable(&self) -> bool {
-        true
-    }
-}
-
-/// Picks the view for an object handed in from Python.
-pub fn with_view<'py, R>(
-    obj: &Bound<'py, PyAny>,
-    f: impl FnOnce(&dyn StateView<'py>) -> PyResult<R>,
-) -> PyResult<R> {
-    match obj.cast::<RetryCallState>() {
-        Ok(rs) => f(&PyState { obj: rs.clone() }),
-        Err(_) => f(&DuckState { obj: obj.clone() }),
     }
 }

@@ -8,8 +8,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
+use crate::names;
 use crate::num::Num;
-use crate::py::interned;
 use crate::state::{elapsed, Core, NextAction, Outcome};
 
 #[pyclass(dict, weakref, subclass, module = "pertinax", name = "RetryCallState")]
@@ -184,7 +184,7 @@ impl RetryCallState {
                 NextAction::Sleep(s) => s.clone_ref(py),
             }
         };
-        let action = interned::retry_action(py)?.call1((sleep.to_py(py),))?;
+        let action = names::retry_action(py)?.call1((sleep.to_py(py),))?;
         slf.try_borrow_mut()?.core.next_action = NextAction::Py(action.clone().unbind());
         Ok(action.unbind())
     }
@@ -247,7 +247,7 @@ impl RetryCallState {
             (this.r#fn.clone_ref(py), this.retry_object.clone_ref(py))
         };
         if !func.is_none(py) {
-            return Ok(interned::get_callback_name(py)?.call1((func,))?.unbind());
+            return Ok(names::get_callback_name(py)?.call1((func,))?.unbind());
         }
         Ok(owner.bind(py).str()?.into_any().unbind())
     }
@@ -263,7 +263,7 @@ impl RetryCallState {
                 this.core.outcome.clone_ref(py),
             )
         };
-        let rounded = interned::builtin_round(py)?.call1((idle, 2))?;
+        let rounded = names::builtin_round(py)?.call1((idle, 2))?;
         let slept: f64 = rounded.extract()?;
         let slept = pyo3::types::PyFloat::new(py, slept).repr()?.to_string();
         let last = match outcome.resolve(py)? {

@@ -12,12 +12,13 @@ use pyo3::{PyTraverseError, PyVisit};
 
 use crate::engine::{with_context, Machine, Plan, Resume, Step};
 use crate::metrics::Operation;
+use crate::names;
 use crate::num::Num;
 use crate::py::attempt::AttemptManager;
 use crate::py::call_state::{self, RetryCallState};
 use crate::py::engine::Engine;
-use crate::py::interned;
-use crate::state::{Core, NativeState, Outcome, OutcomeRef, PyState, StateMut, StateView};
+use crate::py::views::PyState;
+use crate::state::{Core, NativeState, Outcome, OutcomeRef, StateMut, StateView};
 use crate::stats::Stats;
 
 /// One synchronous call, from the first attempt to its result or its exception.
@@ -114,19 +115,19 @@ fn drive<'py, S: StateMut<'py>>(
 /// system call.
 fn sleep<'py>(py: Python<'py>, plan: &Plan, secs: &Num) -> PyResult<Bound<'py, PyAny>> {
     if plan.sleep_is_default {
-        let current = interned::time_attr(py, interned::sleep(py))?;
+        let current = names::time_attr(py, names::sleep(py))?;
         if secs.is_zero() {
-            if current.is(interned::original_time_sleep(py)?) {
+            if current.is(names::original_time_sleep(py)?) {
                 return Ok(py.None().into_bound(py));
             }
             return current.call1((zero_sleep(py)?,));
         }
-        return current.call1((interned::do_sleep(py)?.call1((secs.to_py(py),))?,));
+        return current.call1((names::do_sleep(py)?.call1((secs.to_py(py),))?,));
     }
     let arg = if secs.is_zero() {
         zero_sleep(py)?.clone()
     } else {
-        interned::do_sleep(py)?.call1((secs.to_py(py),))?
+        names::do_sleep(py)?.call1((secs.to_py(py),))?
     };
     plan.sleep.bind(py).call1((arg,))
 }
@@ -135,7 +136,7 @@ fn sleep<'py>(py: Python<'py>, plan: &Plan, secs: &Num) -> PyResult<Bound<'py, P
 fn zero_sleep(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     static CELL: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
     CELL.get_or_try_init(py, || {
-        Ok::<_, PyErr>(interned::do_sleep(py)?.call1((0.0,))?.unbind())
+        Ok::<_, PyErr>(names::do_sleep(py)?.call1((0.0,))?.unbind())
     })
     .map(|v| v.bind(py))
 }

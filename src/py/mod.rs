@@ -4,7 +4,7 @@ pub mod attempt;
 pub mod call_state;
 pub mod driver;
 pub mod engine;
-pub mod interned;
 pub mod observe;
 pub mod strategies;
+pub mod views;
 pub mod wrapper;

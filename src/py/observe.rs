@@ -11,7 +11,6 @@ use crate::alert::{Monitor, Rule};
 use crate::events::{self, Lvl};
 use crate::metrics::{self, Operation, Snapshot, BUCKET_BOUNDS};
 use crate::observe::{self, PlanObserve};
-use crate::strategy::{is_coroutine_callable, Callback};
 
 static LOG_RESET: OnceLock<pyo3_log::ResetHandle> = OnceLock::new();
 
@@ -237,7 +236,7 @@ pub fn operation_for(
 
 /// Reads the controller's observability options (attributes a subclass may lack: the
 /// defaults apply then).
-pub fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<PlanObserve> {
+pub fn compile(controller: &Bound<'_, PyAny>) -> PyResult<PlanObserve> {
     let py = controller.py();
     let metrics = match controller.getattr_opt(pyo3::intern!(py, "metrics"))? {
         Some(v) => v.is_truthy()?,
@@ -254,21 +253,10 @@ pub fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<PlanOb
         }
         _ => None,
     };
-    let on_recovered = match controller.getattr_opt(pyo3::intern!(py, "on_recovered"))? {
-        Some(cb) if !cb.is_none() => {
-            let mut c = Callback::new(cb.clone().unbind());
-            if is_async {
-                c.is_async = is_coroutine_callable(&cb)?;
-            }
-            Some(c)
-        }
-        _ => None,
-    };
     let named = controller_name(controller)?.map(|n| metrics::operation(&n));
     Ok(PlanObserve {
         metrics,
         levels,
-        on_recovered,
         named,
         last: std::sync::Mutex::new(None),
     })
