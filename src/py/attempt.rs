@@ -12,8 +12,8 @@ use pyo3::types::PyTuple;
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::names;
+use crate::py::call::Call;
 use crate::py::call_state::RetryCallState;
-use crate::py::driver::Call;
 use crate::state::Outcome;
 
 enum Target {

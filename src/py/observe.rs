@@ -7,10 +7,11 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple};
 
-use crate::alert::{Monitor, Rule};
-use crate::events::{self, Lvl};
-use crate::metrics::{self, Operation, Snapshot, BUCKET_BOUNDS};
-use crate::observe::{self, PlanObserve};
+use crate::observe::alert::{Monitor, Rule};
+use crate::observe::events::{self, Lvl};
+use crate::observe::metrics::{self, Operation, Snapshot, BUCKET_BOUNDS};
+use crate::observe::plan::PlanObserve;
+use crate::observe::report;
 
 static LOG_RESET: OnceLock<pyo3_log::ResetHandle> = OnceLock::new();
 
@@ -141,14 +142,14 @@ pub fn metrics_clear_alerts() {
 /// Moves the alert windows' clock forward, for tests.
 #[pyfunction]
 pub fn metrics_advance_clock(seconds: f64) {
-    observe::advance_clock(metrics::seconds_to_nanos(seconds));
+    report::advance_clock(metrics::seconds_to_nanos(seconds));
 }
 
 /// Sets the callable told of every retry, `(operation, attempt, wait, exception)`, or None.
 #[pyfunction]
 #[pyo3(signature = (hook))]
 pub fn set_retry_hook(hook: Option<Py<PyAny>>) {
-    observe::set_retry_hook(hook);
+    report::set_retry_hook(hook);
 }
 
 /// The name the metrics and the logs use for `func` under `controller`.
