@@ -236,12 +236,12 @@ impl Machine {
                                 if let Some(cb) = &plan.retry_error_callback {
                                     let obj = st.object()?;
                                     if cb.is_async {
-                                        let aw = cb.obj.bind(py).call1((obj,));
+                                        let aw = cb.call1(py, obj);
                                         return Ok(Step::Await(
                                             aw.map_err(|e| with_context(st, e))?,
                                         ));
                                     }
-                                    let v = cb.obj.bind(py).call1((obj,));
+                                    let v = cb.call1(py, obj);
                                     resume = Resume::Obj(v.map_err(|e| with_context(st, e))?);
                                 }
                             }

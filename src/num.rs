@@ -5,7 +5,7 @@
 //! common cases (`int` that fits in an `i64`, `float`) as plain Rust values and everything else
 //! as the Python object, so the fast path never allocates and the odd path stays exact.
 
-use pyo3::exceptions::PyTypeError;
+use crate::errors::{Error, Shown};
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt};
 
@@ -68,17 +68,24 @@ impl Num {
         }
     }
 
+    /// `self + other` when Rust gives Python's answer; `None` when only Python can (an
+    /// `int` past `i64`, or a Python object).
+    #[inline]
+    pub fn add_native(&self, other: &Num) -> Option<Num> {
+        match (self, other) {
+            (Num::Int(a), Num::Int(b)) => a.checked_add(*b).map(Num::Int),
+            (Num::Int(a), Num::Float(b)) => Some(Num::Float(*a as f64 + b)),
+            (Num::Float(a), Num::Int(b)) => Some(Num::Float(a + *b as f64)),
+            (Num::Float(a), Num::Float(b)) => Some(Num::Float(a + b)),
+            _ => None,
+        }
+    }
+
     /// `self + other` with Python's semantics (`int + int` stays an `int`).
     pub fn add(&self, py: Python<'_>, other: &Num) -> PyResult<Num> {
-        match (self, other) {
-            (Num::Int(a), Num::Int(b)) => match a.checked_add(*b) {
-                Some(v) => Ok(Num::Int(v)),
-                None => self.add_py(py, other),
-            },
-            (Num::Int(a), Num::Float(b)) => Ok(Num::Float(*a as f64 + b)),
-            (Num::Float(a), Num::Int(b)) => Ok(Num::Float(a + *b as f64)),
-            (Num::Float(a), Num::Float(b)) => Ok(Num::Float(a + b)),
-            _ => self.add_py(py, other),
+        match self.add_native(other) {
+            Some(v) => Ok(v),
+            None => self.add_py(py, other),
         }
     }
 
@@ -103,17 +110,23 @@ impl Num {
         Ok(Num::from_py(&sum))
     }
 
+    /// `self - other` when Rust gives Python's answer (see `add_native`).
+    #[inline]
+    pub fn sub_native(&self, other: &Num) -> Option<Num> {
+        match (self, other) {
+            (Num::Float(a), Num::Float(b)) => Some(Num::Float(a - b)),
+            (Num::Int(a), Num::Int(b)) => a.checked_sub(*b).map(Num::Int),
+            (Num::Int(a), Num::Float(b)) => Some(Num::Float(*a as f64 - b)),
+            (Num::Float(a), Num::Int(b)) => Some(Num::Float(a - *b as f64)),
+            _ => None,
+        }
+    }
+
     /// `self - other` with Python's semantics, used for `seconds_since_start`.
     pub fn sub(&self, py: Python<'_>, other: &Num) -> PyResult<Num> {
-        match (self, other) {
-            (Num::Float(a), Num::Float(b)) => Ok(Num::Float(a - b)),
-            (Num::Int(a), Num::Int(b)) => match a.checked_sub(*b) {
-                Some(v) => Ok(Num::Int(v)),
-                None => self.sub_py(py, other),
-            },
-            (Num::Int(a), Num::Float(b)) => Ok(Num::Float(*a as f64 - b)),
-            (Num::Float(a), Num::Int(b)) => Ok(Num::Float(a - *b as f64)),
-            _ => self.sub_py(py, other),
+        match self.sub_native(other) {
+            Some(v) => Ok(v),
+            None => self.sub_py(py, other),
         }
     }
 
@@ -126,36 +139,45 @@ impl Num {
 
 /// Reads a strategy argument as a float, with an error that names the strategy, the argument
 /// and the value, instead of a `TypeError` from deep inside the arithmetic.
-pub fn arg_f64(strategy: &str, name: &str, value: &Bound<'_, PyAny>) -> PyResult<f64> {
-    match value.extract::<f64>() {
-        Ok(v) => Ok(v),
-        Err(_) => Err(bad_arg(strategy, name, value)),
-    }
+pub fn arg_f64(
+    strategy: &'static str,
+    argument: &'static str,
+    value: &Bound<'_, PyAny>,
+) -> Result<f64, Error> {
+    value
+        .extract::<f64>()
+        .map_err(|_| bad_arg(strategy, argument, value))
 }
 
 #[cold]
-pub fn bad_arg(strategy: &str, name: &str, value: &Bound<'_, PyAny>) -> PyErr {
-    let shown = value
-        .repr()
-        .map(|r| r.to_string())
-        .unwrap_or_else(|_| "<unprintable>".to_owned());
-    let tname = value
-        .get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "?".to_owned());
-    PyTypeError::new_err(format!(
-        "{strategy}: argument '{name}' must be a number, got {shown} (type {tname})"
-    ))
+pub fn bad_arg(strategy: &'static str, argument: &'static str, value: &Bound<'_, PyAny>) -> Error {
+    Error::NotANumber {
+        strategy,
+        argument,
+        value: Shown::of(value),
+    }
 }
 
 impl Num {
+    /// `self > other` when Rust gives Python's answer: Python compares an `int` with a
+    /// `float` exactly (`2**53 + 1 > 2.0**53`), not through a lossy conversion.
+    #[inline]
+    pub fn gt_native(&self, other: &Num) -> Option<bool> {
+        use std::cmp::Ordering;
+        match (self, other) {
+            (Num::Int(a), Num::Int(b)) => Some(a > b),
+            (Num::Float(a), Num::Float(b)) => Some(a > b),
+            (Num::Int(a), Num::Float(b)) => Some(cmp_int_float(*a, *b) == Some(Ordering::Greater)),
+            (Num::Float(a), Num::Int(b)) => Some(cmp_int_float(*b, *a) == Some(Ordering::Less)),
+            _ => None,
+        }
+    }
+
     /// `self > other`, as Python compares numbers.
     pub fn gt(&self, py: Python<'_>, other: &Num) -> PyResult<bool> {
-        match (self, other) {
-            (Num::Int(a), Num::Int(b)) => Ok(a > b),
-            (Num::Py(_), _) | (_, Num::Py(_)) => self.to_py(py).gt(other.to_py(py)),
-            _ => Ok(self.as_f64(py)? > other.as_f64(py)?),
+        match self.gt_native(other) {
+            Some(v) => Ok(v),
+            None => self.to_py(py).gt(other.to_py(py)),
         }
     }
 
@@ -169,17 +191,23 @@ impl Num {
         Ok(if a.gt(py, &b)? { b } else { a })
     }
 
+    /// `self * other` when Rust gives Python's answer (see `add_native`).
+    #[inline]
+    pub fn mul_native(&self, other: &Num) -> Option<Num> {
+        match (self, other) {
+            (Num::Int(a), Num::Int(b)) => a.checked_mul(*b).map(Num::Int),
+            (Num::Int(a), Num::Float(b)) => Some(Num::Float(*a as f64 * b)),
+            (Num::Float(a), Num::Int(b)) => Some(Num::Float(a * *b as f64)),
+            (Num::Float(a), Num::Float(b)) => Some(Num::Float(a * b)),
+            _ => None,
+        }
+    }
+
     /// `self * other` with Python's semantics.
     pub fn mul(&self, py: Python<'_>, other: &Num) -> PyResult<Num> {
-        match (self, other) {
-            (Num::Int(a), Num::Int(b)) => match a.checked_mul(*b) {
-                Some(v) => Ok(Num::Int(v)),
-                None => self.mul_py(py, other),
-            },
-            (Num::Int(a), Num::Float(b)) => Ok(Num::Float(*a as f64 * b)),
-            (Num::Float(a), Num::Int(b)) => Ok(Num::Float(a * *b as f64)),
-            (Num::Float(a), Num::Float(b)) => Ok(Num::Float(a * b)),
-            _ => self.mul_py(py, other),
+        match self.mul_native(other) {
+            Some(v) => Ok(v),
+            None => self.mul_py(py, other),
         }
     }
 
@@ -188,31 +216,44 @@ impl Num {
         Ok(Num::from_py(&self.to_py(py).mul(other.to_py(py))?))
     }
 
-    /// `self ** exponent` with Python's semantics, including its `OverflowError`.
-    pub fn pow(&self, py: Python<'_>, exponent: &Num) -> PyResult<Num> {
+    /// `self ** exponent` when Rust gives Python's answer: `Some(Err(Overflow))` where
+    /// Python raises `OverflowError`, `None` where only Python can answer (an `int` result
+    /// past `i64`, a complex result, a `ZeroDivisionError`, a Python object).
+    pub fn pow_native(&self, exponent: &Num) -> Option<Result<Num, Overflow>> {
         match (self, exponent) {
-            (Num::Int(b), Num::Int(e)) if *e >= 0 => {
-                match u32::try_from(*e).ok().and_then(|e| b.checked_pow(e)) {
-                    Some(v) => Ok(Num::Int(v)),
-                    None => self.pow_py(py, exponent),
-                }
-            }
+            (Num::Int(b), Num::Int(e)) if *e >= 0 => u32::try_from(*e)
+                .ok()
+                .and_then(|e| b.checked_pow(e))
+                .map(|v| Ok(Num::Int(v))),
             (Num::Int(_) | Num::Float(_), Num::Int(_) | Num::Float(_)) => {
-                let (b, e) = (self.as_f64(py)?, exponent.as_f64(py)?);
+                let (b, e) = (self.as_f64_native()?, exponent.as_f64_native()?);
                 if b < 0.0 && e.fract() != 0.0 || b == 0.0 && e < 0.0 {
-                    // complex results and ZeroDivisionError: let Python say what it says
-                    return self.pow_py(py, exponent);
+                    return None;
                 }
                 let v = b.powf(e);
                 if v.is_infinite() && b.is_finite() && e.is_finite() {
-                    return Err(pyo3::exceptions::PyOverflowError::new_err((
-                        34,
-                        "Numerical result out of range",
-                    )));
+                    return Some(Err(Overflow));
                 }
-                Ok(Num::Float(v))
+                Some(Ok(Num::Float(v)))
             }
-            _ => self.pow_py(py, exponent),
+            _ => None,
+        }
+    }
+
+    fn as_f64_native(&self) -> Option<f64> {
+        match self {
+            Num::Int(i) => Some(*i as f64),
+            Num::Float(f) => Some(*f),
+            Num::Py(_) => None,
+        }
+    }
+
+    /// `self ** exponent` with Python's semantics, including its `OverflowError`.
+    pub fn pow(&self, py: Python<'_>, exponent: &Num) -> PyResult<Num> {
+        match self.pow_native(exponent) {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(Overflow)) => Err(Error::FloatOverflow.into()),
+            None => self.pow_py(py, exponent),
         }
     }
 
@@ -222,4 +263,41 @@ impl Num {
             &self.to_py(py).pow(exponent.to_py(py), py.None())?,
         ))
     }
+}
+
+/// A float power too large for a float: Python raises
+/// `OverflowError: (34, 'Numerical result out of range')`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Overflow;
+
+/// How an `int` compares with a `float`, exactly, as Python compares them; `None` for NaN.
+pub fn cmp_int_float(i: i64, f: f64) -> Option<std::cmp::Ordering> {
+    use std::cmp::Ordering;
+    if f.is_nan() {
+        return None;
+    }
+    // 2**63 is exact as a float; every i64 is below it and at or above -2**63.
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if f >= TWO_63 {
+        return Some(Ordering::Less);
+    }
+    if f < -TWO_63 {
+        return Some(Ordering::Greater);
+    }
+    let whole = f.trunc();
+    // In range, so the conversion is exact.
+    let t = whole as i64;
+    Some(match i.cmp(&t) {
+        Ordering::Equal => {
+            let frac = f - whole;
+            if frac > 0.0 {
+                Ordering::Less
+            } else if frac < 0.0 {
+                Ordering::Greater
+            } else {
+                Ordering::Equal
+            }
+        }
+        other => other,
+    })
 }

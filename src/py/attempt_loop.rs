@@ -86,9 +86,7 @@ impl AttemptLoop {
         value: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, AttemptManager>> {
         if !value.is_none() && !self.started.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(pyo3::exceptions::PyTypeError::new_err(
-                "can't send non-None value to a just-started generator",
-            ));
+            return Err(crate::errors::Error::SentBeforeStart("generator").into());
         }
         match self.__next__(py)? {
             Some(manager) => Ok(manager),

@@ -103,7 +103,7 @@ impl Call {
     ) -> PyResult<R> {
         let mut machine = match slf.try_borrow_mut()?.machine.take() {
             Some(m) => m,
-            None => return Err(crate::errors::already_running()),
+            None => return Err(crate::errors::Error::AlreadyRunning.into()),
         };
         let mut view = CallView { call: slf.clone() };
         let out = f(&mut machine, &mut view);
