@@ -42,6 +42,7 @@ class Engine:
 class Call:
     def __init__(
         self,
+        *,
         engine: Engine,
         controller: object,
         func: t.Callable[..., t.Any] | None,
@@ -87,6 +88,7 @@ class AttemptManager:
 class RetryingCall:
     def __init__(
         self,
+        *,
         func: t.Callable[..., t.Any],
         controller: object,
         engine: Engine,
@@ -155,6 +157,7 @@ def log_reset_cache() -> None: ...
 class AsyncEntry:
     def __init__(
         self,
+        *,
         func: t.Callable[..., t.Any],
         controller: object,
         engine: Engine,

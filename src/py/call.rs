@@ -292,9 +292,10 @@ pub fn step_tuple<'py>(py: Python<'py>, step: Step<'py>) -> (u8, Bound<'py, PyAn
 #[pymethods]
 impl Call {
     /// Starts a call. `observable` forces a `RetryCallState` even when no callback needs one
-    /// (the iterator hands it out through `attempt.retry_state`).
+    /// (the `async for` loop hands it out through `attempt.retry_state`). Keyword arguments
+    /// only: a row of positional booleans reads as nothing at the call site.
     #[new]
-    #[pyo3(signature = (engine, controller, func, args, kwargs, statistics, is_async, observable))]
+    #[pyo3(signature = (*, engine, controller, func, args, kwargs, statistics, is_async, observable))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python constructor, one argument each
     fn py_new(
         py: Python<'_>,
