@@ -5,6 +5,7 @@ use pyo3::types::PyTuple;
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::engine::{Resume, Step};
+use crate::errors::Error;
 use crate::py::attempt::AttemptManager;
 use crate::py::call::Call;
 use crate::py::routing::{route, Route};
@@ -40,6 +41,11 @@ impl AttemptLoop {
             if Call::is_finished(slf)? {
                 return Ok(None);
             }
+            if Call::is_stepping(slf)? {
+                // A callback of this loop's own step asked for the next attempt: refused,
+                // and the running step goes on.
+                return Err(Error::AlreadyRunning.into());
+            }
             match Call::step(slf, Resume::Nothing) {
                 Ok(Step::Attempt) => {
                     let manager = match Call::live_state(slf)? {
@@ -68,10 +74,7 @@ impl AttemptLoop {
                     ));
                 }
                 Err(e) => {
-                    // A step refused because one is running already leaves that one alone.
-                    if !e.is_instance_of::<pyo3::exceptions::PyValueError>(py) {
-                        Call::finish(slf)?;
-                    }
+                    Call::finish(slf)?;
                     return Err(e);
                 }
             }

@@ -141,6 +141,11 @@ impl Call {
         })
     }
 
+    /// Whether one of the call's steps is running (its machine is lent out).
+    pub fn is_stepping(slf: &Bound<'_, Call>) -> PyResult<bool> {
+        Ok(slf.try_borrow()?.machine.is_none())
+    }
+
     /// Whether the loop over this call has ended.
     pub fn is_finished(slf: &Bound<'_, Call>) -> PyResult<bool> {
         Ok(slf.try_borrow()?.finished)
