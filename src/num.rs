@@ -301,3 +301,139 @@ pub fn cmp_int_float(i: i64, f: f64) -> Option<std::cmp::Ordering> {
         other => other,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! The arithmetic Rust does itself, against what CPython answers (each expected value
+    //! is the Python expression's result). `None` means Rust hands the operation to Python.
+    use super::*;
+    use std::cmp::Ordering;
+
+    fn int(n: &Option<Num>) -> Option<i64> {
+        match n {
+            Some(Num::Int(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    fn float(n: &Option<Num>) -> Option<f64> {
+        match n {
+            Some(Num::Float(f)) => Some(*f),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn an_int_past_i64_goes_to_python() {
+        // i64::MAX + 1 == 9223372036854775808 in Python: no wrap, no float.
+        assert!(Num::Int(i64::MAX).add_native(&Num::Int(1)).is_none());
+        assert!(Num::Int(i64::MIN).sub_native(&Num::Int(1)).is_none());
+        assert!(Num::Int(i64::MAX).mul_native(&Num::Int(2)).is_none());
+        assert_eq!(
+            int(&Num::Int(i64::MAX - 1).add_native(&Num::Int(1))),
+            Some(i64::MAX)
+        );
+    }
+
+    #[test]
+    fn two_to_the_63_is_a_python_int() {
+        // 2**62 == 4611686018427387904 fits; 2**63 does not (Python gives the big int).
+        let p62 = Num::Int(2).pow_native(&Num::Int(62));
+        assert!(matches!(p62, Some(Ok(Num::Int(4_611_686_018_427_387_904)))));
+        assert!(Num::Int(2).pow_native(&Num::Int(63)).is_none());
+        // 2 ** -1 == 0.5: a negative int exponent gives a float.
+        assert!(
+            matches!(Num::Int(2).pow_native(&Num::Int(-1)), Some(Ok(Num::Float(f))) if f == 0.5)
+        );
+    }
+
+    #[test]
+    fn a_float_power_that_overflows_raises_like_python() {
+        // 10.0 ** 400 and 2 ** 1024.0 raise OverflowError(34, 'Numerical result out of range').
+        assert_eq!(
+            Num::Float(10.0)
+                .pow_native(&Num::Int(400))
+                .map(|r| r.is_err()),
+            Some(true)
+        );
+        assert_eq!(
+            Num::Int(2)
+                .pow_native(&Num::Float(1024.0))
+                .map(|r| r.is_err()),
+            Some(true)
+        );
+        // float('inf') ** 2 == inf: no error when the base is already infinite.
+        assert!(matches!(
+            Num::Float(f64::INFINITY).pow_native(&Num::Int(2)),
+            Some(Ok(Num::Float(f))) if f.is_infinite()
+        ));
+        // (-8.0) ** 0.5 is complex and 0.0 ** -1 raises ZeroDivisionError: Python answers.
+        assert!(Num::Float(-8.0).pow_native(&Num::Float(0.5)).is_none());
+        assert!(Num::Float(0.0).pow_native(&Num::Int(-1)).is_none());
+        // (-8) ** 2.0 == 64.0
+        assert!(
+            matches!(Num::Int(-8).pow_native(&Num::Float(2.0)), Some(Ok(Num::Float(f))) if f == 64.0)
+        );
+    }
+
+    #[test]
+    fn int_and_float_compare_exactly() {
+        // 2**53 + 1 > 2.0**53 is True in Python (the int is not rounded first).
+        let big = (1_i64 << 53) + 1;
+        assert_eq!(
+            Num::Int(big).gt_native(&Num::Float(9_007_199_254_740_992.0)),
+            Some(true)
+        );
+        assert_eq!(
+            Num::Float(9_007_199_254_740_992.0).gt_native(&Num::Int(big)),
+            Some(false)
+        );
+        // 2**63 - 1 < 2.0**63, and every i64 is above -2.0**63 - 2048.
+        assert_eq!(
+            cmp_int_float(i64::MAX, 9_223_372_036_854_775_808.0),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            cmp_int_float(i64::MIN, -9_223_372_036_854_777_856.0),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            cmp_int_float(i64::MIN, -9_223_372_036_854_775_808.0),
+            Some(Ordering::Equal)
+        );
+        // 1 > 0.5, -1 < -0.5, 3 == 3.0, nothing compares with nan.
+        assert_eq!(cmp_int_float(1, 0.5), Some(Ordering::Greater));
+        assert_eq!(cmp_int_float(-1, -0.5), Some(Ordering::Less));
+        assert_eq!(cmp_int_float(3, 3.0), Some(Ordering::Equal));
+        assert_eq!(cmp_int_float(0, f64::NAN), None);
+        assert_eq!(Num::Int(0).gt_native(&Num::Float(f64::NAN)), Some(false));
+        assert_eq!(Num::Float(f64::NAN).gt_native(&Num::Int(0)), Some(false));
+        assert_eq!(cmp_int_float(5, f64::INFINITY), Some(Ordering::Less));
+        assert_eq!(cmp_int_float(5, f64::NEG_INFINITY), Some(Ordering::Greater));
+    }
+
+    #[test]
+    fn ties_in_max_and_min_keep_the_first_argument() {
+        // max(1, 1.0) == 1 (an int), max(1.0, 1) == 1.0, min(0, 0.0) == 0.
+        let tie_int_first = Num::Float(1.0).gt_native(&Num::Int(1)).map(|b| !b);
+        assert_eq!(tie_int_first, Some(true));
+        assert_eq!(Num::Int(1).gt_native(&Num::Float(1.0)), Some(false));
+        assert_eq!(Num::Int(0).gt_native(&Num::Float(0.0)), Some(false));
+        // -0.0 == 0: max(0, -0.0) is 0, max(-0.0, 0) is -0.0.
+        assert_eq!(Num::Float(-0.0).gt_native(&Num::Int(0)), Some(false));
+        assert_eq!(Num::Int(0).gt_native(&Num::Float(-0.0)), Some(false));
+    }
+
+    #[test]
+    fn mixed_arithmetic_gives_floats() {
+        // 1 + 0.5 == 1.5, 3 * 0.5 == 1.5, 2 - 0.5 == 1.5
+        assert_eq!(float(&Num::Int(1).add_native(&Num::Float(0.5))), Some(1.5));
+        assert_eq!(float(&Num::Int(3).mul_native(&Num::Float(0.5))), Some(1.5));
+        assert_eq!(float(&Num::Int(2).sub_native(&Num::Float(0.5))), Some(1.5));
+        // float(2**63 - 1) rounds to 2.0**63, as Python's int.__float__ does.
+        assert_eq!(
+            float(&Num::Int(i64::MAX).add_native(&Num::Float(0.0))),
+            Some(9_223_372_036_854_775_808.0)
+        );
+    }
+}
