@@ -10,7 +10,7 @@ from . import _utils
 from . import logs as _logs
 from ._outcome import RetryError
 from ._pertinax import RetryCallState
-from ._retrying import BaseRetrying, P, R, Retrying
+from ._retrying import BaseRetrying, P, R, Retrying, _RetryDecorated
 from .after import after_nothing
 from .before import before_nothing
 from .nap import sleep as _default_sleep
@@ -25,24 +25,6 @@ if t.TYPE_CHECKING:
     from .retry import RetryBaseT
     from .stop import StopBaseT
     from .wait import WaitBaseT
-
-
-class _RetryDecorated(t.Protocol[P, R]):
-    """A function decorated with ``@retry``: the original signature, plus the retry
-    controls."""
-
-    retry: BaseRetrying
-    statistics: dict[str, t.Any]
-    __wrapped__: _RetryDecorated[P, R]
-
-    def retry_with(self, *args: t.Any, **kwargs: t.Any) -> _RetryDecorated[P, R]: ...
-
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
-
-    @t.overload
-    def __get__(self, instance: None, owner: type | None = None) -> _RetryDecorated[P, R]: ...
-    @t.overload
-    def __get__(self, instance: object, owner: type | None = None) -> _RetryDecorated[..., R]: ...
 
 
 class _AsyncRetryDecorator(t.Protocol):

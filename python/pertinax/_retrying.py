@@ -28,7 +28,6 @@ from .wait import wait_none
 if t.TYPE_CHECKING:
     from typing_extensions import Self
 
-    from ._decorator import _RetryDecorated
     from .retry import RetryBaseT
     from .stop import StopBaseT
     from .wait import WaitBaseT
@@ -37,6 +36,25 @@ WrappedFn = t.TypeVar("WrappedFn", bound=t.Callable[..., t.Any])
 WrappedFnReturnT = t.TypeVar("WrappedFnReturnT")
 P = t.ParamSpec("P")
 R = t.TypeVar("R")
+
+
+class _RetryDecorated(t.Protocol[P, R]):
+    """A function decorated with ``@retry`` (or ``wraps()``): the original signature, plus the retry
+    controls."""
+
+    retry: BaseRetrying
+    statistics: dict[str, t.Any]
+    __wrapped__: _RetryDecorated[P, R]
+
+    def retry_with(self, *args: t.Any, **kwargs: t.Any) -> _RetryDecorated[P, R]: ...
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+    @t.overload
+    def __get__(self, instance: None, owner: type | None = None) -> _RetryDecorated[P, R]: ...
+    @t.overload
+    def __get__(self, instance: object, owner: type | None = None) -> _RetryDecorated[..., R]: ...
+
 
 _WRAPPER_ASSIGNMENTS = functools.WRAPPER_ASSIGNMENTS + ("__defaults__", "__kwdefaults__")
 
