@@ -84,16 +84,16 @@ pytest:
 	exit $$rc
 
 upstream:
-	$(PYTHON) tests/run_upstream.py
+	$(PYTHON) -m tests.downstream.run_upstream
 
 # Real projects built on tenacity, their own suites on pertinax: stamina, and
 # langchain-core's runnables (with_retry drives tenacity's iterator mode).
 downstream:
-	$(PYTHON) tests/run_stamina.py
-	$(PYTHON) tests/run_langchain.py
+	$(PYTHON) -m tests.downstream.run_stamina
+	$(PYTHON) -m tests.downstream.run_langchain
 
 upstream-baseline:
-	$(PYTHON) tests/run_upstream.py --against tenacity
+	$(PYTHON) -m tests.downstream.run_upstream --against tenacity
 
 bench-quick:
 	$(PYTHON) $(BENCH) --quick
