@@ -21,6 +21,7 @@ BUILD_ARGS := --profile dev
 # Directories that may not exist in a fresh clone are left out rather than failing ruff.
 LINT_PATHS := $(wildcard python tests examples benchmarks)
 TYPING_FILES := tests/typing/api.py
+STUBTEST_ALLOWLIST := tests/typing/stubtest_allowlist.txt
 BENCH := benchmarks/bench.py
 
 # Steps run one after another, stopping at the first failure, even under `make -j`.
@@ -68,10 +69,12 @@ lint:
 
 # Type-checks the signature-preservation file against the installed pertinax. Its
 # `# type: ignore[code]` comments are negative checks: with warn_unused_ignores (part of
-# --strict), an ignore that no longer suppresses an error fails the run.
+# --strict), an ignore that no longer suppresses an error fails the run. stubtest compares
+# the hand-written stubs with the built native module; each allowlisted difference says why.
 typecheck:
 	$(PYTHON) -m mypy --strict $(TYPING_FILES)
 	$(PYTHON) -m mypy --strict python/pertinax
+	$(PYTHON) -m mypy.stubtest pertinax._pertinax --allowlist $(STUBTEST_ALLOWLIST)
 
 cargo-test:
 	$(CARGO_TEST_ENV) $(CARGO) test

@@ -86,6 +86,12 @@ def python_import_graph(package_dir: Path) -> dict[str, set[str]]:
     modules = python_modules(package_dir)
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
+        if path.suffix == ".pyi":
+            # A native module's stub: its imports only name the Python types its functions
+            # take and return (Future, BaseRetrying, ...). The module itself imports no
+            # Python file; it is a leaf that the Python files stand on.
+            graph[name] = set()
+            continue
         is_package = path.stem == "__init__"
         here = name if is_package else name.rpartition(".")[0]
         targets: set[str] = set()

@@ -1,7 +1,5 @@
 """The `retry` decorator and the types that keep a decorated function's signature."""
 
-from __future__ import annotations
-
 import sys
 import typing as t
 import warnings
@@ -30,8 +28,8 @@ if t.TYPE_CHECKING:
 class _AsyncRetryDecorator(t.Protocol):
     @t.overload
     def __call__(
-        self, fn: t.Callable[P, types.CoroutineType[t.Any, t.Any, R]]
-    ) -> _RetryDecorated[P, types.CoroutineType[t.Any, t.Any, R]]: ...
+        self, fn: "t.Callable[P, types.CoroutineType[t.Any, t.Any, R]]"
+    ) -> "_RetryDecorated[P, types.CoroutineType[t.Any, t.Any, R]]": ...
     @t.overload
     def __call__(
         self, fn: t.Callable[P, t.Coroutine[t.Any, t.Any, R]]
@@ -50,9 +48,9 @@ def retry(func: t.Callable[P, R]) -> _RetryDecorated[P, R]: ...
 def retry(
     *,
     sleep: t.Callable[[int | float], t.Awaitable[None]],
-    stop: StopBaseT = ...,
-    wait: WaitBaseT = ...,
-    retry: RetryBaseT | AsyncRetryBaseT = ...,
+    stop: "StopBaseT" = ...,
+    wait: "WaitBaseT" = ...,
+    retry: "RetryBaseT | AsyncRetryBaseT" = ...,
     before: t.Callable[[RetryCallState], t.Awaitable[None] | None] = ...,
     after: t.Callable[[RetryCallState], t.Awaitable[None] | None] = ...,
     before_sleep: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = ...,
@@ -70,9 +68,9 @@ def retry(
 @t.overload
 def retry(
     sleep: t.Callable[[int | float], None] = _default_sleep,
-    stop: StopBaseT = stop_never,
-    wait: WaitBaseT = wait_none(),
-    retry: RetryBaseT | AsyncRetryBaseT = retry_if_exception_type(),
+    stop: "StopBaseT" = stop_never,
+    wait: "WaitBaseT" = wait_none(),
+    retry: "RetryBaseT | AsyncRetryBaseT" = retry_if_exception_type(),
     before: t.Callable[[RetryCallState], t.Awaitable[None] | None] = before_nothing,
     after: t.Callable[[RetryCallState], t.Awaitable[None] | None] = after_nothing,
     before_sleep: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = None,

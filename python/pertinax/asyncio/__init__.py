@@ -7,7 +7,6 @@ number of concurrent coroutines keeps their states apart.
 """
 
 import functools
-import sys
 import typing as t
 
 from .. import _pertinax, _utils
@@ -119,8 +118,8 @@ class AsyncRetrying(BaseRetrying):
             if isinstance(do, DoAttempt):
                 try:
                     result = await fn(*args, **kwargs) if fn_is_async else fn(*args, **kwargs)
-                except BaseException:
-                    retry_state.set_exception(sys.exc_info())
+                except BaseException as exc:
+                    retry_state.set_exception((type(exc), exc, exc.__traceback__))
                 else:
                     retry_state.set_result(result)
             elif isinstance(do, DoSleep):
