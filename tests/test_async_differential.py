@@ -238,6 +238,9 @@ def check_async(sc: Scenario, flavour: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+# 150 scenarios under both libraries and an event loop: over 20 s for one flavour on a loaded
+# two-core machine, too close to the default limit.
+@pytest.mark.timeout(600)
 @needs_candidate
 @pytest.mark.parametrize("flavour", FLAVOURS)
 @_settings(150)
