@@ -1,8 +1,8 @@
 """Differential tests for the async forms: every scenario runs under tenacity 9.2.1's
 ``AsyncRetrying`` and under the candidate's, and every observable event must match.
 
-The scenarios, the recorder and the comparison are those of ``tests/support/differential/``; this
-file only adds the async ways to run a scenario:
+The scenarios, the recorder and the comparison are those of ``tests/support/differential/``;
+this file only adds the async ways to run a scenario:
 
 * forms: ``@retry`` on an ``async def`` (decorator), ``await AsyncRetrying(...)(fn)`` (call)
   and ``async for attempt in AsyncRetrying(...)`` (iterator);
