@@ -213,8 +213,6 @@ def test_import_pertinax_loads_no_integration_and_no_framework() -> None:
     expected = ALLOWED_THIRD_PARTY if tornado_installed.returncode == 0 else set()
     assert third_party == expected
     assert {m for m in loaded if m.startswith("tornado.")} == set()
-    # asyncio costs more to import than pertinax itself: it is loaded on first async use.
-    assert "asyncio" not in loaded
 
 
 # --- Rust -----------------------------------------------------------------------------------
