@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
-
-# --- import path ----------------------------------------------------------------------------
-# Test helper modules (differential.py, ...) live next to the tests and are imported by name.
-sys.path.insert(0, os.path.dirname(__file__))
 
 
 # --- differential tests ---------------------------------------------------------------------

@@ -5,7 +5,8 @@ import sys
 
 import pytest
 from pertinax import RetryError, _pertinax, metrics, retry, stop_after_attempt
-from scripted import no_sleep
+
+from tests.support.scripted import no_sleep
 
 WINDOW = 60.0
 

@@ -1,8 +1,8 @@
 """Differential tests for the async forms: every scenario runs under tenacity 9.2.1's
 ``AsyncRetrying`` and under the candidate's, and every observable event must match.
 
-The scenarios, the recorder and the comparison are those of ``tests/differential.py``; this
-file only adds the async ways to run a scenario:
+The scenarios, the recorder and the comparison are those of ``tests/support/differential/``;
+this file only adds the async ways to run a scenario:
 
 * forms: ``@retry`` on an ``async def`` (decorator), ``await AsyncRetrying(...)(fn)`` (call)
   and ``async for attempt in AsyncRetrying(...)`` (iterator);
@@ -28,7 +28,9 @@ from unittest import mock
 import pytest
 import tenacity
 import tenacity.asyncio
-from differential import (
+from hypothesis import HealthCheck, given, settings
+
+from tests.support.differential import (
     ARGS,
     KWARGS,
     ErrA,
@@ -42,7 +44,6 @@ from differential import (
     perform,
     scenarios,
 )
-from hypothesis import HealthCheck, given, settings
 
 REFERENCE = tenacity
 CANDIDATE, CANDIDATE_ERROR = load_candidate()
@@ -237,6 +238,9 @@ def check_async(sc: Scenario, flavour: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+# 150 scenarios under both libraries and an event loop: over 20 s for one flavour on a loaded
+# two-core machine, too close to the default limit.
+@pytest.mark.timeout(600)
 @needs_candidate
 @pytest.mark.parametrize("flavour", FLAVOURS)
 @_settings(150)

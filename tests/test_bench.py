@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+# The benchmark's modules are scripts beside each other, not a package: pyproject's pytest
+# `pythonpath` puts benchmarks/ on the path.
+import harness
 import pytest
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "benchmarks"))
-
-# E402: the benchmark's modules are not a package; they import once the path above is set.
-import harness  # noqa: E402
-import scenarios  # noqa: E402
-from harness import GuardError  # noqa: E402
-from scenarios import Contestant, Scenario  # noqa: E402
+import scenarios
+from harness import GuardError
+from scenarios import Contestant, Scenario
 
 
 @pytest.fixture

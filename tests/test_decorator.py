@@ -10,7 +10,8 @@ import pertinax
 import pytest
 import tenacity
 from pertinax import RetryError, retry, stop_after_attempt
-from scripted import no_sleep
+
+from tests.support.scripted import no_sleep
 
 
 def _sample(a: int, b: str = "x", *, c: float = 1.0) -> str:

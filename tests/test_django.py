@@ -2,7 +2,7 @@
 function view under @retry and a class-based view under method_decorator, served through
 Django's test client, with the project's LOGGING routing the logs.
 
-`tests/django_project.py` runs in a child process per library (Django's settings, logging
+`tests/support/django_project.py` runs in a child process per library (Django's settings, logging
 and URL configuration are process-wide); everything it reports must be the same under
 tenacity and pertinax, and pertinax's own events must reach the handler that LOGGING gave
 the `pertinax` logger.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).with_name("django_project.py")
+PROJECT = Path(__file__).parent / "support" / "django_project.py"
 
 
 def run(lib: str) -> dict[str, t.Any]:

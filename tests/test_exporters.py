@@ -7,7 +7,8 @@ import sys
 
 import pytest
 from pertinax import AsyncRetrying, RetryError, metrics, retry, stop_after_attempt, wait_fixed
-from scripted import no_sleep, script
+
+from tests.support.scripted import no_sleep, script
 
 prometheus_client = pytest.importorskip("prometheus_client")
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402

@@ -18,7 +18,8 @@ from pertinax import (
     stop_after_attempt,
     wait_fixed,
 )
-from scripted import no_sleep
+
+from tests.support.scripted import no_sleep
 
 EVENT_LOGGERS = [f"pertinax.{e}" for e in (*logs.EVENTS, "alert")]
 

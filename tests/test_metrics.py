@@ -19,7 +19,8 @@ from pertinax import (
     stop_after_attempt,
     wait_fixed,
 )
-from scripted import no_sleep, script
+
+from tests.support.scripted import no_sleep, script
 
 ZERO = {
     "calls": 0,

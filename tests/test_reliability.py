@@ -26,7 +26,8 @@ from pertinax import (
     wait_fixed,
     wait_random,
 )
-from scripted import no_sleep
+
+from tests.support.scripted import no_sleep
 
 # -- threads -------------------------------------------------------------------------------
 

@@ -1,7 +1,5 @@
 """pertinax: retry anything. A drop-in successor to tenacity with a Rust strategy engine."""
 
-from __future__ import annotations
-
 # Submodules are imported before the names that shadow them: after this block
 # ``pertinax.retry`` is the decorator, while ``sys.modules["pertinax.retry"]`` stays the
 # module, exactly as in tenacity.

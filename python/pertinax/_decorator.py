@@ -1,7 +1,5 @@
 """The `retry` decorator and the types that keep a decorated function's signature."""
 
-from __future__ import annotations
-
 import sys
 import typing as t
 import warnings
@@ -10,7 +8,7 @@ from . import _utils
 from . import logs as _logs
 from ._outcome import RetryError
 from ._pertinax import RetryCallState
-from ._retrying import BaseRetrying, P, R, Retrying
+from ._retrying import BaseRetrying, P, R, Retrying, _RetryDecorated
 from .after import after_nothing
 from .before import before_nothing
 from .nap import sleep as _default_sleep
@@ -27,29 +25,11 @@ if t.TYPE_CHECKING:
     from .wait import WaitBaseT
 
 
-class _RetryDecorated(t.Protocol[P, R]):
-    """A function decorated with ``@retry``: the original signature, plus the retry
-    controls."""
-
-    retry: BaseRetrying
-    statistics: dict[str, t.Any]
-    __wrapped__: _RetryDecorated[P, R]
-
-    def retry_with(self, *args: t.Any, **kwargs: t.Any) -> _RetryDecorated[P, R]: ...
-
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
-
-    @t.overload
-    def __get__(self, instance: None, owner: type | None = None) -> _RetryDecorated[P, R]: ...
-    @t.overload
-    def __get__(self, instance: object, owner: type | None = None) -> _RetryDecorated[..., R]: ...
-
-
 class _AsyncRetryDecorator(t.Protocol):
     @t.overload
     def __call__(
-        self, fn: t.Callable[P, types.CoroutineType[t.Any, t.Any, R]]
-    ) -> _RetryDecorated[P, types.CoroutineType[t.Any, t.Any, R]]: ...
+        self, fn: "t.Callable[P, types.CoroutineType[t.Any, t.Any, R]]"
+    ) -> "_RetryDecorated[P, types.CoroutineType[t.Any, t.Any, R]]": ...
     @t.overload
     def __call__(
         self, fn: t.Callable[P, t.Coroutine[t.Any, t.Any, R]]
@@ -68,9 +48,9 @@ def retry(func: t.Callable[P, R]) -> _RetryDecorated[P, R]: ...
 def retry(
     *,
     sleep: t.Callable[[int | float], t.Awaitable[None]],
-    stop: StopBaseT = ...,
-    wait: WaitBaseT = ...,
-    retry: RetryBaseT | AsyncRetryBaseT = ...,
+    stop: "StopBaseT" = ...,
+    wait: "WaitBaseT" = ...,
+    retry: "RetryBaseT | AsyncRetryBaseT" = ...,
     before: t.Callable[[RetryCallState], t.Awaitable[None] | None] = ...,
     after: t.Callable[[RetryCallState], t.Awaitable[None] | None] = ...,
     before_sleep: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = ...,
@@ -88,9 +68,9 @@ def retry(
 @t.overload
 def retry(
     sleep: t.Callable[[int | float], None] = _default_sleep,
-    stop: StopBaseT = stop_never,
-    wait: WaitBaseT = wait_none(),
-    retry: RetryBaseT | AsyncRetryBaseT = retry_if_exception_type(),
+    stop: "StopBaseT" = stop_never,
+    wait: "WaitBaseT" = wait_none(),
+    retry: "RetryBaseT | AsyncRetryBaseT" = retry_if_exception_type(),
     before: t.Callable[[RetryCallState], t.Awaitable[None] | None] = before_nothing,
     after: t.Callable[[RetryCallState], t.Awaitable[None] | None] = after_nothing,
     before_sleep: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = None,

@@ -1,7 +1,13 @@
 """Type stubs for pertinax's native core (a private module: import from ``pertinax``)."""
 
+import types
 import typing as t
 from typing import final
+
+from typing_extensions import Self, disjoint_base
+
+from pertinax._outcome import Future, RetryAction
+from pertinax._retrying import BaseRetrying
 
 __version__: str
 build_profile: t.Literal["debug", "release"]
@@ -10,38 +16,52 @@ SLEEP: t.Final[int]
 RETURN: t.Final[int]
 AWAIT: t.Final[int]
 
+# Native instances have their own layout: a class cannot derive from it and from another such
+# class at once.
+@disjoint_base
 class RetryCallState:
     """State of one retried call: what each strategy and callback receives."""
 
-    start_time: t.Any
-    retry_object: t.Any
-    fn: t.Any
+    # tenacity 9.2.1's types. Like tenacity's plain object, the native one also accepts
+    # attributes it does not declare (stamina stores its own); a type checker flags those,
+    # as it does with tenacity.
+    start_time: float
+    retry_object: BaseRetrying
+    fn: t.Callable[..., t.Any] | None
     args: t.Any
     kwargs: t.Any
-    attempt_number: t.Any
-    outcome: t.Any
-    outcome_timestamp: t.Any
-    idle_for: t.Any
-    next_action: t.Any
-    upcoming_sleep: t.Any
-    def __init__(self, retry_object: t.Any, fn: t.Any, args: t.Any, kwargs: t.Any) -> None: ...
+    attempt_number: int
+    outcome: Future | None
+    outcome_timestamp: float | None
+    idle_for: float
+    next_action: RetryAction | None
+    upcoming_sleep: float
+    def __new__(
+        cls,
+        retry_object: BaseRetrying,
+        fn: t.Callable[..., t.Any] | None,
+        args: t.Any,
+        kwargs: t.Any,
+    ) -> Self: ...
     @property
-    def seconds_since_start(self) -> t.Any: ...
+    def seconds_since_start(self) -> float | None: ...
     def prepare_for_next_attempt(self) -> None: ...
     def set_result(self, val: t.Any) -> None: ...
-    def set_exception(self, exc_info: t.Any) -> None: ...
+    def set_exception(
+        self,
+        exc_info: tuple[type[BaseException], BaseException, types.TracebackType | None],
+    ) -> None: ...
     def get_fn_name(self) -> str: ...
-    def __getattr__(self, name: str) -> t.Any: ...
 
 @final
 class Engine:
-    def __init__(self) -> None: ...
+    def __new__(cls) -> Self: ...
     def invalidate(self) -> None: ...
 
 @final
 class Call:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         engine: Engine,
         controller: object,
@@ -51,7 +71,7 @@ class Call:
         statistics: dict[str, t.Any] | None,
         is_async: bool,
         observable: bool,
-    ) -> None: ...
+    ) -> Self: ...
     def advance(self, value: t.Any = None) -> tuple[int, t.Any]: ...
     def set_result(self, value: t.Any) -> None: ...
     def set_exception(self, exc: BaseException) -> None: ...
@@ -68,33 +88,49 @@ class AttemptLoop:
     def __iter__(self) -> AttemptLoop: ...
     def __next__(self) -> AttemptManager: ...
     def send(self, value: None) -> AttemptManager: ...
-    def throw(self, exc: BaseException, /, *rest: object) -> None: ...
+    # Raises `exc` (an exception, or a class to instantiate) at once: the loop ends.
+    def throw(self, exc: BaseException | type[BaseException], *rest: object) -> t.NoReturn: ...
     def close(self) -> None: ...
 
+@final
 class AttemptManager:
     """Context manager for one attempt of a ``for attempt in Retrying(...)`` loop."""
 
-    def __init__(self, retry_state: t.Any) -> None: ...
+    def __new__(cls, retry_state: RetryCallState) -> Self: ...
     @property
     def retry_state(self) -> RetryCallState: ...
     def __enter__(self) -> None: ...
     def __exit__(self, exc_type: t.Any, exc_value: t.Any, traceback: t.Any) -> bool | None: ...
-    def __aenter__(self) -> t.Awaitable[None]: ...
+    def __aenter__(self) -> Ready[None]: ...
     def __aexit__(
         self, exc_type: t.Any, exc_value: t.Any, traceback: t.Any
-    ) -> t.Awaitable[bool | None]: ...
+    ) -> Ready[bool | None]: ...
+
+_T = t.TypeVar("_T")
+
+@final
+class Ready(t.Generic[_T]):
+    """An awaitable that is done at once: what ``AttemptManager``'s async exit and entry
+    return."""
+
+    def __await__(self) -> t.Generator[None, None, _T]: ...
+    def __iter__(self) -> Ready[_T]: ...
+    def __next__(self) -> None: ...
+    def send(self, value: None) -> None: ...
+    def throw(self, exc: BaseException | type[BaseException], *rest: object) -> t.NoReturn: ...
+    def close(self) -> None: ...
 
 @final
 class RetryingCall:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         func: t.Callable[..., t.Any],
         controller: object,
         engine: Engine,
         statistics: dict[str, t.Any],
         native: bool,
-    ) -> None: ...
+    ) -> Self: ...
     def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any: ...
     def run(self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> t.Any: ...
     @property
@@ -108,7 +144,10 @@ def call(
     args: tuple[t.Any, ...],
     kwargs: dict[str, t.Any] | None,
 ) -> t.Any: ...
-def iterate(controller: object) -> t.Generator[AttemptManager]: ...
+
+# The engine's own loop, or, for a disabled controller or a class that overrides `iter` or
+# `begin`, the generator its `_iterate_disabled`/`_iterate_with_iter` returns.
+def iterate(controller: object) -> AttemptLoop | t.Generator[AttemptManager]: ...
 def step(
     engine: Engine,
     controller: object,
@@ -155,14 +194,14 @@ def log_reset_cache() -> None: ...
 
 @final
 class AsyncEntry:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         func: t.Callable[..., t.Any],
         controller: object,
         engine: Engine,
         statistics: dict[str, t.Any],
-    ) -> None: ...
+    ) -> Self: ...
     def start(self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> float | Call | None: ...
     def succeeded(self, started: float) -> None: ...
     def failed(self, started: float, exc: BaseException) -> Call: ...

@@ -6,10 +6,7 @@ changes, so patching ``fn.retry.stop`` works as it does with tenacity. Calls run
 nothing is copied per call.
 """
 
-from __future__ import annotations
-
 import functools
-import sys
 import threading
 import typing as t
 from abc import ABC, abstractmethod
@@ -28,7 +25,6 @@ from .wait import wait_none
 if t.TYPE_CHECKING:
     from typing_extensions import Self
 
-    from ._decorator import _RetryDecorated
     from .retry import RetryBaseT
     from .stop import StopBaseT
     from .wait import WaitBaseT
@@ -37,6 +33,25 @@ WrappedFn = t.TypeVar("WrappedFn", bound=t.Callable[..., t.Any])
 WrappedFnReturnT = t.TypeVar("WrappedFnReturnT")
 P = t.ParamSpec("P")
 R = t.TypeVar("R")
+
+
+class _RetryDecorated(t.Protocol[P, R]):
+    """A function decorated with ``@retry`` (or ``wraps()``): the original signature, plus the retry
+    controls."""
+
+    retry: "BaseRetrying"
+    statistics: dict[str, t.Any]
+    __wrapped__: "_RetryDecorated[P, R]"
+
+    def retry_with(self, *args: t.Any, **kwargs: t.Any) -> "_RetryDecorated[P, R]": ...
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+    @t.overload
+    def __get__(self, instance: None, owner: type | None = None) -> "_RetryDecorated[P, R]": ...
+    @t.overload
+    def __get__(self, instance: object, owner: type | None = None) -> "_RetryDecorated[..., R]": ...
+
 
 _WRAPPER_ASSIGNMENTS = functools.WRAPPER_ASSIGNMENTS + ("__defaults__", "__kwdefaults__")
 
@@ -78,9 +93,9 @@ class BaseRetrying(ABC):
 
     # Instance attributes, written by __init__ (straight into the instance dict).
     sleep: t.Callable[[int | float], t.Any]
-    stop: StopBaseT
-    wait: WaitBaseT
-    retry: RetryBaseT
+    stop: "StopBaseT"
+    wait: "WaitBaseT"
+    retry: "RetryBaseT"
     before: t.Callable[[RetryCallState], t.Any] | None
     after: t.Callable[[RetryCallState], t.Any] | None
     before_sleep: t.Callable[[RetryCallState], t.Any] | None
@@ -96,9 +111,9 @@ class BaseRetrying(ABC):
     def __init__(
         self,
         sleep: t.Callable[[int | float], t.Any] = _default_sleep,
-        stop: StopBaseT = stop_never,
-        wait: WaitBaseT = wait_none(),
-        retry: RetryBaseT = retry_if_exception_type(),
+        stop: "StopBaseT" = stop_never,
+        wait: "WaitBaseT" = wait_none(),
+        retry: "RetryBaseT" = retry_if_exception_type(),
         before: t.Callable[[RetryCallState], t.Any] = before_nothing,
         after: t.Callable[[RetryCallState], t.Any] = after_nothing,
         before_sleep: t.Callable[[RetryCallState], t.Any] | None = None,
@@ -177,7 +192,7 @@ class BaseRetrying(ABC):
         metrics: t.Any = _unset,
         on_recovered: t.Any = _unset,
         log_levels: t.Any = _unset,
-    ) -> Self:
+    ) -> "Self":
         """A new controller of the same class, with the given settings changed."""
         copy = self.__class__(
             sleep=_first_set(sleep, self.sleep),
@@ -271,7 +286,7 @@ class BaseRetrying(ABC):
         return t.cast("_RetryDecorated[P, R]", wrapped_f)
 
     # The pertinax class whose `__call__` and `iter` the engine's drivers stand in for.
-    _ENGINE_DRIVEN: t.ClassVar[type[BaseRetrying] | None] = None
+    _ENGINE_DRIVEN: "t.ClassVar[type[BaseRetrying] | None]" = None
 
     def _runs_natively(self) -> bool:
         # The engine stands in for tenacity's methods only when the class keeps them.
@@ -321,8 +336,9 @@ class BaseRetrying(ABC):
         retry_state = RetryCallState(self, None, (), {})
         yield AttemptManager(retry_state=retry_state)
         outcome = retry_state.outcome
-        if outcome is not None and outcome.failed:
-            raise outcome.exception()
+        failure = outcome.exception() if outcome is not None and outcome.failed else None
+        if failure is not None:
+            raise failure
 
     def _iterate_with_iter(self) -> t.Generator[AttemptManager, None, None]:
         self.begin()
@@ -364,8 +380,8 @@ class Retrying(BaseRetrying):
             if isinstance(do, DoAttempt):
                 try:
                     result = fn(*args, **kwargs)
-                except BaseException:
-                    retry_state.set_exception(sys.exc_info())
+                except BaseException as exc:
+                    retry_state.set_exception((type(exc), exc, exc.__traceback__))
                 else:
                     retry_state.set_result(result)
             elif isinstance(do, DoSleep):

@@ -31,6 +31,14 @@ from . import _pertinax
 
 __all__ = ["Alert", "clear_alerts", "operation_name", "reset", "set_alert", "snapshot"]
 
+# How an ended call ended, as the exporters label it, and the snapshot counter for it.
+_OUTCOMES: t.Final = (
+    ("first_try", "first_try"),
+    ("recovered", "recovered"),
+    ("gave_up", "gave_up"),
+    ("error", "errors"),
+)
+
 
 def snapshot() -> dict[str, dict[str, t.Any]]:
     """Every operation that has been called, as plain data: ``{name: {counter: value}}``."""

@@ -5,7 +5,6 @@ This module needs tornado. ``@retry`` picks ``TornadoRetrying`` for functions de
 coroutine below only yields the attempts and the sleeps to Tornado.
 """
 
-import sys
 import typing
 
 try:
@@ -97,8 +96,8 @@ class TornadoRetrying(BaseRetrying):
             if isinstance(do, DoAttempt):
                 try:
                     result = yield fn(*args, **kwargs)
-                except BaseException:
-                    retry_state.set_exception(sys.exc_info())
+                except BaseException as exc:
+                    retry_state.set_exception((type(exc), exc, exc.__traceback__))
                 else:
                     retry_state.set_result(result)
             elif isinstance(do, DoSleep):

@@ -21,6 +21,9 @@ from pertinax import (
     AsyncRetrying,
     AttemptManager,
     BaseRetrying,
+    Future,
+    RetryAction,
+    RetryCallState,
     Retrying,
     retry,
     stop_after_attempt,
@@ -151,6 +154,35 @@ for attempt in Retrying(stop=stop_after_attempt(2)):
     assert_type(attempt, AttemptManager)
     with attempt:
         pass
+
+
+# --- RetryCallState: tenacity's attribute types ---------------------------------------
+
+
+def before_sleep_reads_the_state(state: RetryCallState) -> None:
+    assert_type(state.attempt_number, int)
+    assert_type(state.outcome, Future | None)
+    assert_type(state.outcome_timestamp, float | None)
+    assert_type(state.idle_for, float)
+    assert_type(state.upcoming_sleep, float)
+    assert_type(state.seconds_since_start, float | None)
+    assert_type(state.start_time, float)
+    assert_type(state.next_action, RetryAction | None)
+    assert_type(state.retry_object, BaseRetrying)
+    assert_type(state.fn, Callable[..., Any] | None)
+    assert_type(state.get_fn_name(), str)
+    # A misspelt attribute is an error (the stub has no catch-all __getattr__):
+    print(state.attempt_numbr)  # type: ignore[attr-defined]
+    print(state.idle_four)  # type: ignore[attr-defined]
+    # So is a wrong type for attempt_number, read or written:
+    _label: str = state.attempt_number  # type: ignore[assignment]
+    state.attempt_number = "2"  # type: ignore[assignment]
+    print(state.attempt_number + "st")  # type: ignore[operator]
+    # The outcome may be missing: using it unchecked is an error.
+    state.outcome.result()  # type: ignore[union-attr]
+
+
+Retrying(before_sleep=before_sleep_reads_the_state)
 
 
 # --- pertinax's own keyword-only options -----------------------------------------------

@@ -1,14 +1,12 @@
 """Retrying coroutines: ``AsyncRetrying`` and the async retry predicates.
 
-The Rust engine makes every decision, exactly as for synchronous calls; this module only
-carries them out on the event loop. It awaits the attempt, the sleep, and any coroutine
-callback or strategy the engine hands back (``AWAIT``), then feeds the result back in. Each
-call, and each ``async for`` loop, gets its own engine ``Call``, so one ``AsyncRetrying``
-shared by any number of concurrent coroutines keeps their states apart.
+The Rust engine makes every decision, exactly as for synchronous calls; ``_driver`` carries
+them out on the event loop and ``_attempts`` holds the ``async for`` iterators. Each call, and
+each ``async for`` loop, gets its own engine ``Call``, so one ``AsyncRetrying`` shared by any
+number of concurrent coroutines keeps their states apart.
 """
 
 import functools
-import sys
 import typing as t
 
 from .. import _pertinax, _utils
@@ -21,10 +19,12 @@ from ..before import before_nothing
 from ..retry import retry_if_exception_type as _retry_if_exception_type
 from ..stop import stop_never as _stop_never
 from ..wait import wait_none as _wait_none
+from ._attempts import _Attempts, _LoopAttempts, _SingleAttempt
+from ._driver import _ATTEMPT, _AWAIT, _SLEEP, _Call, _portable_async_sleep, _resume, _run
 from .retry import RetryBaseT, retry_all, retry_any, retry_if_exception, retry_if_result
 
 if t.TYPE_CHECKING:
-    from .._decorator import _RetryDecorated
+    from .._retrying import _RetryDecorated
     from ..logs import LevelsT as _LevelsT
     from ..retry import RetryBaseT as SyncRetryBaseT
     from ..stop import StopBaseT
@@ -34,87 +34,6 @@ WrappedFnReturnT = t.TypeVar("WrappedFnReturnT")
 WrappedFn = t.TypeVar("WrappedFn", bound=t.Callable[..., t.Awaitable[t.Any]])
 P = t.ParamSpec("P")
 R = t.TypeVar("R")
-
-_ATTEMPT = _pertinax.ATTEMPT
-_SLEEP = _pertinax.SLEEP
-_AWAIT = _pertinax.AWAIT
-_Call = _pertinax.Call
-
-# What `_run` returns when it stops at an attempt for an `async for` loop.
-_AT_ATTEMPT: t.Any = object()
-
-
-def _portable_async_sleep(seconds: float) -> t.Awaitable[None]:
-    """The default sleep: ``trio.sleep`` inside a trio run, else ``asyncio.sleep``.
-
-    Both are looked up at call time, so ``mock.patch("asyncio.sleep", ...)`` is honoured.
-    """
-    # trio can only be running if something imported it; then sniffio is importable too.
-    if "trio" in sys.modules:
-        import sniffio
-
-        if sniffio.current_async_library() == "trio":
-            import trio  # type: ignore[import-untyped, unused-ignore]
-
-            return t.cast("t.Awaitable[None]", trio.sleep(seconds))
-    # Imported here, not at module level: asyncio costs more to import than pertinax itself.
-    import asyncio
-
-    return asyncio.sleep(seconds)
-
-
-async def _resume(call: t.Any, awaitable: t.Any) -> tuple[int, t.Any]:
-    """Awaits what the engine asked for and hands it the result. An exception raised there
-    propagates with the attempt's own exception as its context."""
-    try:
-        value = await awaitable
-    except BaseException as exc:
-        call.add_context(exc)
-        raise
-    return call.advance(value)  # type: ignore[no-any-return]
-
-
-async def _run(
-    call: t.Any,
-    fn: t.Any,
-    args: t.Any,
-    kwargs: t.Any,
-    fn_is_async: bool,
-    stop_at_attempt: bool,
-) -> t.Any:
-    """Carries out ``call``'s steps and returns its final value.
-
-    With ``stop_at_attempt`` (an ``async for`` loop) it returns ``_AT_ATTEMPT`` at the next
-    attempt instead of running ``fn``; the loop's body runs the attempt.
-    """
-    try:
-        kind, value = call.advance()
-        while True:
-            if kind == _ATTEMPT:
-                if stop_at_attempt:
-                    return _AT_ATTEMPT
-                try:
-                    value = await fn(*args, **kwargs) if fn_is_async else fn(*args, **kwargs)
-                except BaseException as exc:
-                    # The engine decides: an interrupt or a non-retryable error comes back
-                    # out of the next advance() as this same object.
-                    call.set_exception(exc)
-                else:
-                    call.set_result(value)
-                    value = None
-                kind, value = call.advance()
-            elif kind == _SLEEP:
-                call.prepare()
-                await call.sleep(value)
-                kind, value = call.advance()
-            elif kind == _AWAIT:
-                kind, value = await _resume(call, value)
-            else:
-                return value
-    finally:
-        # This frame outlives the call inside any traceback through it; holding the call would
-        # make frame -> call -> state -> exception -> traceback -> frame a reference cycle.
-        del call
 
 
 class AsyncRetrying(BaseRetrying):
@@ -208,8 +127,8 @@ class AsyncRetrying(BaseRetrying):
             if isinstance(do, DoAttempt):
                 try:
                     result = await fn(*args, **kwargs) if fn_is_async else fn(*args, **kwargs)
-                except BaseException:
-                    retry_state.set_exception(sys.exc_info())
+                except BaseException as exc:
+                    retry_state.set_exception((type(exc), exc, exc.__traceback__))
                 else:
                     retry_state.set_result(result)
             elif isinstance(do, DoSleep):
@@ -328,84 +247,6 @@ class _WrapperStatistics:
     def ran(self) -> bool:
         # Every enabled call starts by filling the dict; a disabled one never touches it.
         return bool(self.statistics)
-
-
-class _Attempts:
-    """The iterator of one ``async for attempt in AsyncRetrying(...)`` loop."""
-
-    __slots__ = ()
-
-    def __aiter__(self) -> "_Attempts":
-        return self
-
-    async def __anext__(self) -> AttemptManager:
-        raise NotImplementedError
-
-
-class _LoopAttempts(_Attempts):
-    __slots__ = ("_call", "_retry_state")
-
-    def __init__(self, controller: AsyncRetrying) -> None:
-        call = _Call(
-            engine=controller._engine_or_new(),
-            controller=controller,
-            func=None,
-            args=(),
-            kwargs={},
-            statistics=controller.statistics,
-            is_async=True,
-            observable=True,
-        )
-        self._call: t.Any = call
-        self._retry_state: t.Any = call.retry_state
-
-    @override
-    async def __anext__(self) -> AttemptManager:
-        if self._call is None:
-            raise StopAsyncIteration
-        try:
-            step = await _run(self._call, None, None, None, False, True)
-        except BaseException:
-            self._finish()
-            raise
-        if step is _AT_ATTEMPT:
-            return AttemptManager(retry_state=self._retry_state)
-        # The loop is over; like tenacity's, it drops the final value.
-        self._finish()
-        raise StopAsyncIteration
-
-    def _finish(self) -> None:
-        # The controller remembers its latest loop (for `r.__anext__()`) and the state points
-        # back at the controller: let go of the state so that no cycle outlives the loop.
-        self._call = None
-        self._retry_state = None
-
-
-class _SingleAttempt(_Attempts):
-    """A disabled controller's loop: one attempt, then its exception, if any, as itself."""
-
-    __slots__ = ("_retry_state", "_done")
-
-    def __init__(self, controller: AsyncRetrying) -> None:
-        self._retry_state: RetryCallState | None = RetryCallState(controller, None, (), {})
-        self._done = False
-
-    @override
-    async def __anext__(self) -> AttemptManager:
-        if not self._done and self._retry_state is not None:
-            self._done = True
-            return AttemptManager(retry_state=self._retry_state)
-        retry_state, self._retry_state = self._retry_state, None
-        outcome = None if retry_state is None else retry_state.outcome
-        failure = outcome.exception() if outcome is not None and outcome.failed else None
-        del retry_state, outcome
-        if failure is None:
-            raise StopAsyncIteration
-        try:
-            raise failure
-        finally:
-            # The traceback keeps this frame: it must not keep the exception too.
-            del failure
 
 
 __all__ = [

@@ -30,15 +30,9 @@ except ImportError as e:  # pragma: no cover - exercised by a test that hides th
     ) from e
 
 from .. import _pertinax, metrics
+from ..metrics import _OUTCOMES
 
 __all__ = ["instrument", "uninstrument"]
-
-_OUTCOMES = (
-    ("first_try", "first_try"),
-    ("recovered", "recovered"),
-    ("gave_up", "gave_up"),
-    ("error", "errors"),
-)
 
 
 def _observations(

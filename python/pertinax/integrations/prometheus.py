@@ -26,16 +26,9 @@ except ImportError as e:  # pragma: no cover - exercised by a test that hides th
     ) from e
 
 from .. import metrics
+from ..metrics import _OUTCOMES
 
 __all__ = ["PertinaxCollector", "register"]
-
-# Outcome label -> snapshot key.
-_OUTCOMES = (
-    ("first_try", "first_try"),
-    ("recovered", "recovered"),
-    ("gave_up", "gave_up"),
-    ("error", "errors"),
-)
 
 
 class PertinaxCollector(Collector):

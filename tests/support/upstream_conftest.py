@@ -1,4 +1,4 @@
-"""conftest.py for tenacity's upstream suite (copied into place by tests/run_upstream.py).
+"""conftest.py for tenacity's upstream suite (copied into place by tests/downstream/run_upstream.py).
 
 pytest imports this file before it collects the test modules, so ``install_as_tenacity()``
 runs before any ``import tenacity`` in the suite. After collection, every test module's

@@ -8,9 +8,9 @@ into a temporary directory. A ``conftest.py`` written beside it calls
 
 Usage::
 
-    python tests/run_upstream.py                    # against pertinax (what `make test` runs)
-    python tests/run_upstream.py --against tenacity # the same suite against real tenacity
-    python tests/run_upstream.py -- -k wait -x      # anything after -- goes to pytest
+    python -m tests.downstream.run_upstream                    # against pertinax (what `make test` runs)
+    python -m tests.downstream.run_upstream --against tenacity # the same suite against real tenacity
+    python -m tests.downstream.run_upstream -- -k wait -x      # anything after -- goes to pytest
 
 The exit code is pytest's. "No tests collected" (pytest's 5) is reported as a failure.
 """
@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import sdist
+from tests.support import sdist
 
 TENACITY_VERSION = "9.2.1"
 SDIST_SHA256 = "a606b5c808d0cded4a359d5b9932d867ff2a6a6b64d37350260fd01bbdf83839"
@@ -45,7 +45,7 @@ filterwarnings =
 
 REPO_ROOT = sdist.REPO_ROOT
 DEFAULT_CACHE = sdist.CACHE
-CONFTEST_SOURCE = Path(__file__).resolve().parent / "upstream_conftest.py"
+CONFTEST_SOURCE = Path(__file__).resolve().parent.parent / "support" / "upstream_conftest.py"
 TARGET_ENV = "PERTINAX_UPSTREAM_TARGET"
 
 

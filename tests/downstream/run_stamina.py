@@ -9,7 +9,7 @@ The sdist is downloaded from PyPI once into `.ci/cache/` (git-ignored); only its
 folder is unpacked, into a temporary directory. stamina itself is installed from the `test`
 extra (same version).
 
-    python tests/run_stamina.py
+    python -m tests.downstream.run_stamina
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import sdist
+from tests.support import sdist
 
 VERSION = "26.1.0"
 SHA256 = "0214d05fdf5102c518194a4aac7520ce53cf660550ae3b940701aad88cf50c17"

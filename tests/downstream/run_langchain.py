@@ -14,7 +14,7 @@ the pinned list below. pertinax reaches it through `PYTHONPATH`, from wherever t
 interpreter imports it. The tests come from langchain-core's sdist (the `tests/` folder and
 the pytest settings in its `pyproject.toml`).
 
-    python tests/run_langchain.py
+    python -m tests.downstream.run_langchain
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import tempfile
 import venv
 from pathlib import Path
 
-import sdist
+from tests.support import sdist
 
 VERSION = "1.8.3"
 SHA256 = "ce448f055dd2cf1db7def27d2b6c2902519369642e8b89d08255c7ca7abd6b36"
