@@ -476,3 +476,24 @@ def test_retry_if_transient_composes_repr_and_pickle() -> None:
     assert run(both, TimeoutError("try again")) == 2
     assert run(both, TimeoutError("gone")) == 1
     assert run(both, ValueError("try again")) == 1
+
+
+def test_retry_if_transient_is_evaluated_natively(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The engine compiles an exact instance to its "exception, then predicate" test: the
+    # Python `__call__` never runs, and the predicate runs only on failures.
+    def spy(self: object, retry_state: object) -> bool:
+        raise AssertionError("retry_if_transient.__call__ ran")
+
+    monkeypatch.setattr(pertinax.retry_if_transient, "__call__", spy)
+    attempts: list[int] = []
+
+    @pertinax.retry(retry=pertinax.retry_if_transient(), stop=pertinax.stop_after_attempt(3))
+    def f(n: int) -> int:
+        attempts.append(n)
+        if len(attempts) < n:
+            raise TimeoutError
+        return n
+
+    assert f(1) == 1 and attempts == [1]
+    attempts.clear()
+    assert f(3) == 3 and attempts == [3, 3, 3]

@@ -242,20 +242,31 @@ class wait_retry_after(wait_base):
         self.fallback = fallback
         self.max = seconds
 
+    # The engine compiles an exact instance natively (when the fallback is a built-in wait):
+    # `_seconds` is then called on failed attempts only, and a first-try success never
+    # builds a RetryCallState.
     def __call__(self, retry_state: RetryCallState) -> float:
         outcome = retry_state.outcome
         if outcome is not None and outcome.failed:
             exc = outcome.exception()
             if exc is not None:
-                for link in _chain(exc):
-                    raw = _retry_after_of(link)
-                    if raw is None:
-                        continue
-                    seconds = parse_retry_after(raw)
-                    if seconds is not None:
-                        return min(seconds, self.max)
-                    break  # a header we cannot read: the fallback decides
+                seconds = self._seconds(exc)
+                if seconds is not None:
+                    return seconds
         return float(self.fallback(retry_state))
+
+    def _seconds(self, exc: BaseException) -> float | None:
+        """The capped Retry-After of ``exc`` (or what caused it); None to ask the fallback."""
+        try:
+            for link in _chain(exc):
+                raw = _retry_after_of(link)
+                if raw is not None:
+                    seconds = parse_retry_after(raw)
+                    return None if seconds is None else min(seconds, self.max)
+        except Exception:
+            # Odd headers objects must not replace the user's exception with ours.
+            _log.warning("could not read Retry-After from %r", exc, exc_info=True)
+        return None
 
     def __repr__(self) -> str:
         return f"wait_retry_after(fallback={self.fallback!r}, max={self.max!r})"
