@@ -67,7 +67,9 @@ class _AwsErrors(http.server.BaseHTTPRequestHandler):
     do_PUT = do_GET
 
 
-def s3(endpoint: str, **config: typing.Any) -> typing.Any:
+def s3(
+    endpoint: str, *, key_id: str = "testing", secret: str = "testing", **config: typing.Any
+) -> typing.Any:
     import boto3
     from botocore.config import Config
 
@@ -75,8 +77,8 @@ def s3(endpoint: str, **config: typing.Any) -> typing.Any:
         "s3",
         endpoint_url=endpoint,
         region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
         # botocore's own retries would hide the first failure.
         config=Config(retries={"total_max_attempts": 1}, s3={"addressing_style": "path"}, **config),
     )
@@ -233,6 +235,45 @@ def test_boto3_upload_failures_are_decided_by_the_client_error_they_wrap(
     assert isinstance(slow, S3UploadFailedError)
     assert slow.__context__.response["Error"]["Code"] == "SlowDown"  # type: ignore[union-attr]
     assert is_transient(slow)
+
+
+def test_moto_credentials_and_permissions(moto_endpoint: str) -> None:
+    import boto3
+    import requests
+
+    iam = boto3.client(
+        "iam",
+        endpoint_url=moto_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    iam.create_user(UserName="reader")
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}],
+    }
+    iam.put_user_policy(UserName="reader", PolicyName="read", PolicyDocument=json.dumps(document))
+    key = iam.create_access_key(UserName="reader")["AccessKey"]
+    s3(moto_endpoint).create_bucket(Bucket="guarded")
+    # moto checks signatures and IAM policies from here on (until set back below).
+    requests.post(f"{moto_endpoint}/moto-api/reset-auth", data=b"0", timeout=5).raise_for_status()
+    try:
+        reader = s3(moto_endpoint, key_id=key["AccessKeyId"], secret=key["SecretAccessKey"])
+        denied = raised(lambda: reader.put_object(Bucket="guarded", Key="k", Body=b"x"))
+        unknown = raised(lambda: s3(moto_endpoint, key_id="AKIAUNKNOWN").list_buckets())
+        forged = s3(moto_endpoint, key_id=key["AccessKeyId"], secret="not-the-secret")
+        bad_signature = raised(lambda: forged.get_object(Bucket="guarded", Key="k"))
+    finally:
+        requests.post(f"{moto_endpoint}/moto-api/reset-auth", data=b"inf", timeout=5)
+    for exc, code in [
+        (denied, "AccessDenied"),
+        (unknown, "InvalidAccessKeyId"),
+        (bad_signature, "SignatureDoesNotMatch"),
+    ]:
+        assert exc.response["Error"]["Code"] == code  # type: ignore[attr-defined]
+        assert exc.response["ResponseMetadata"]["HTTPStatusCode"] == 403  # type: ignore[attr-defined]
+        assert not is_transient(exc), code
 
 
 def test_moto_upload_of_a_missing_file(moto_endpoint: str, tmp_path: Path) -> None:
