@@ -215,3 +215,13 @@ def test_bad_attempts() -> None:
     result = cli("schedule", "api", "--attempts", "0")
     assert result.returncode == 2
     assert "attempts must be at least 1, got 0" in result.stderr
+
+
+def test_the_readme_shows_what_the_cli_prints() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    match = re.search(r"^\$ python -m pertinax (schedule \S+)\n(.*?)^```$", readme, re.S | re.M)
+    assert match is not None
+    command, shown = match.groups()
+    result = cli(*command.split())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == shown
