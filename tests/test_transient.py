@@ -159,13 +159,13 @@ def test_user_rules_win_and_can_be_removed() -> None:
         transient.register(42)  # type: ignore[arg-type]
 
 
-def test_a_broken_rule_is_ignored_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_broken_rule_is_ignored_and_logged(transient_log: pytest.LogCaptureFixture) -> None:
     def broken(e: BaseException) -> bool:
         raise RuntimeError("bug in a rule")
 
     with transient.registered(broken):
         assert is_transient(TimeoutError())
-    assert "bug in a rule" in caplog.text
+    assert "bug in a rule" in transient_log.text
 
 
 def test_is_transient_refuses_a_non_exception() -> None:

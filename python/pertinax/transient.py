@@ -49,7 +49,7 @@ __all__ = [
 
 Rule = typing.Callable[[BaseException], typing.Optional[bool]]  # noqa: UP045
 
-_log = logging.getLogger("pertinax")
+_log = logging.getLogger("pertinax.transient")
 
 # Copy-on-write, newest first: `is_transient` reads the tuple without a lock.
 _user_rules: tuple[Rule, ...] = ()
