@@ -225,7 +225,7 @@ def test_repr_pickle_and_bad_arguments() -> None:
         wait_retry_after(max="soon")  # type: ignore[arg-type]
     assert wait_retry_after(max=datetime.timedelta(minutes=1)).max == 60.0
     with pytest.raises(TypeError):
-        wait_retry_after(FALLBACK)  # type: ignore[misc]  # keyword-only
+        wait_retry_after(FALLBACK)  # type: ignore[call-arg]  # keyword-only
 
 
 def test_the_engine_runs_it_natively_unless_the_fallback_is_python(
