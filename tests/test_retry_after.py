@@ -93,6 +93,21 @@ def test_httpx_and_urllib(http: typing.Any) -> None:
     assert sleeps_of(get, wait_retry_after(fallback=FALLBACK)) == [6.0]
 
 
+def test_an_error_carrying_a_urllib3_response(http: typing.Any) -> None:
+    import urllib3
+
+    class UpstreamError(Exception):
+        def __init__(self, response: urllib3.BaseHTTPResponse) -> None:
+            super().__init__(response.status)
+            self.response = response
+
+    def get() -> object:
+        response = urllib3.PoolManager().request("GET", url(http, 503, "5"), retries=False)
+        raise UpstreamError(response)
+
+    assert sleeps_of(get, wait_retry_after(fallback=FALLBACK)) == [5.0]
+
+
 def test_aiohttp_async_retrying(http: typing.Any) -> None:
     import aiohttp
 
