@@ -89,6 +89,13 @@ TRANSIENT_CODES = [
     ("SomethingNew", 500),  # any 5xx
     ("SomethingNew", 502),
     ("TooManyRequests", 429),
+    # other services' spellings of throttling and server faults
+    ("ThrottledException", 400),
+    ("TooManyRequestsException", 400),
+    ("ProvisionedThroughputExceededException", 400),
+    ("RequestTimeoutException", 408),
+    ("InternalFailure", 500),
+    ("ServiceUnavailableException", 503),
 ]
 PERMANENT_CODES = [
     ("AccessDenied", 403),
@@ -99,6 +106,10 @@ PERMANENT_CODES = [
     ("NoSuchKey", 404),
     ("AccessDenied", 503),  # the code wins over the status
     ("InvalidArgument", 400),
+    ("AccessDeniedException", 400),
+    ("InvalidClientTokenId", 403),
+    ("UnrecognizedClientException", 400),
+    ("ExpiredTokenException", 400),
 ]
 
 

@@ -253,3 +253,23 @@ def test_redis_errors() -> None:
         assert isinstance(unknown, redis.ResponseError)
         assert not is_transient(unknown)
         client.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("BusyLoadingError", True),  # a replica still loading its data set
+        ("TryAgainError", True),  # a cluster slot being migrated
+        ("ClusterDownError", True),
+        ("MaxConnectionsError", True),  # the pool is exhausted for now
+        ("AuthorizationError", False),
+        ("ReadOnlyError", False),
+        ("DataError", False),
+    ],
+)
+def test_redis_error_classes(name: str, expected: bool) -> None:
+    # The classes redis-py raises for answers a single test server does not give on demand.
+    import redis.exceptions
+
+    exc = getattr(redis.exceptions, name)("as the server said it")
+    assert is_transient(exc) is expected
