@@ -10,6 +10,7 @@ pub mod py;
 pub mod state;
 pub mod stats;
 pub mod strategy;
+pub mod testing;
 
 use pyo3::prelude::*;
 
@@ -39,6 +40,8 @@ mod _pertinax {
         begin_statistics, compiled_variant, evaluate_retry, evaluate_stop, evaluate_wait,
         native_strategies, strategy_changed,
     };
+    #[pymodule_export]
+    use crate::py::strategies::{invalidate_all_plans, set_testing, testing_mode};
     #[pymodule_export]
     use crate::py::wrapper::{AsyncEntry, RetryingCall};
 

@@ -128,8 +128,8 @@ def test_python_graph_sees_every_kind_of_import() -> None:
     # Under TYPE_CHECKING only:
     assert "pertinax.stop" in graph["pertinax._retrying"]
     # Inside a function only:
-    assert "pertinax.asyncio" in graph["pertinax._decorator"]
-    assert "pertinax.tornadoweb" in graph["pertinax._decorator"]
+    assert "pertinax.asyncio" in graph["pertinax._wrapping"]
+    assert "pertinax.tornadoweb" in graph["pertinax._wrapping"]
     # `from .. import name` of a module, from a subpackage, and of the native module:
     assert "pertinax._utils" in graph["pertinax.asyncio"]
     assert "pertinax._pertinax" in graph["pertinax.asyncio._driver"]

@@ -1,14 +1,13 @@
 """The `retry` decorator and the types that keep a decorated function's signature."""
 
-import sys
 import typing as t
 import warnings
 
-from . import _utils
 from . import logs as _logs
 from ._outcome import RetryError
 from ._pertinax import RetryCallState
-from ._retrying import BaseRetrying, P, R, Retrying, _RetryDecorated
+from ._retrying import BaseRetrying, P, R, _RetryDecorated
+from ._wrapping import controller_for
 from .after import after_nothing
 from .before import before_nothing
 from .nap import sleep as _default_sleep
@@ -19,6 +18,7 @@ from .wait import wait_none
 if t.TYPE_CHECKING:
     import types
 
+    from ._policy import Policy
     from .asyncio.retry import RetryBaseT as AsyncRetryBaseT
     from .retry import RetryBaseT
     from .stop import StopBaseT
@@ -62,6 +62,7 @@ def retry(
     metrics: bool = ...,
     on_recovered: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = ...,
     log_levels: _logs.LevelsT | None = ...,
+    policy: "str | Policy | None" = ...,
 ) -> _AsyncRetryDecorator: ...
 
 
@@ -83,6 +84,7 @@ def retry(
     metrics: bool = True,
     on_recovered: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = None,
     log_levels: _logs.LevelsT | None = None,
+    policy: "str | Policy | None" = None,
 ) -> t.Callable[[t.Callable[P, R]], _RetryDecorated[P, R]]: ...
 
 
@@ -90,8 +92,20 @@ def retry(*dargs: t.Any, **dkw: t.Any) -> t.Any:
     """Retry the decorated function: ``@retry`` or ``@retry(stop=..., wait=..., ...)``.
 
     The arguments are those of :class:`Retrying`. A coroutine function is retried by an
-    :class:`AsyncRetrying`.
+    :class:`AsyncRetrying`. ``policy=`` starts from a :class:`Policy`, or from the registered
+    policy of that name (and follows later changes to it); explicit arguments override it.
     """
+    if "policy" in dkw:
+        # pertinax's own keyword: a registered policy's name (followed as it changes) or a
+        # Policy, with the explicit arguments on top.
+        policy = dkw.pop("policy")
+        if dargs:
+            raise TypeError("retry(): with policy=, give the other arguments by keyword")
+        if policy is not None:
+            from .policies import _decorate
+
+            overrides = dict(dkw)
+            return lambda f: _decorate(policy, overrides, f)
     if len(dargs) == 1 and callable(dargs[0]):
         # The bare form; like tenacity, keyword arguments given alongside are ignored.
         return retry()(dargs[0])
@@ -104,30 +118,7 @@ def retry(*dargs: t.Any, **dkw: t.Any) -> t.Any:
                 f"retry={f.__class__.__name__}(...)?)",
                 stacklevel=2,
             )
-        controller: BaseRetrying
-        sleep = dkw.get("sleep")
-        if _utils.is_coroutine_callable(f) or (
-            sleep is not None and _utils.is_coroutine_callable(sleep)
-        ):
-            from .asyncio import AsyncRetrying
-
-            controller = AsyncRetrying(*dargs, **dkw)
-        elif _is_tornado_coroutine(f):
-            from .tornadoweb import TornadoRetrying
-
-            controller = TornadoRetrying(*dargs, **dkw)
-        else:
-            controller = Retrying(*dargs, **dkw)
+        controller: BaseRetrying = controller_for(f, dargs, dkw)
         return controller.wraps(f)
 
     return wrap
-
-
-def _is_tornado_coroutine(f: object) -> bool:
-    # `pertinax.tornado` is read at every decoration, so tests can set it to None.
-    tornado = getattr(sys.modules.get("pertinax"), "tornado", None)
-    if tornado is None:
-        return False
-    gen = getattr(tornado, "gen", None)
-    is_coroutine_function = getattr(gen, "is_coroutine_function", None)
-    return bool(is_coroutine_function is not None and is_coroutine_function(f))

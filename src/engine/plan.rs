@@ -38,6 +38,8 @@ pub struct Plan {
     pub returns_first_success: bool,
     /// Metrics and log levels (`crate::observe`).
     pub observe: PlanObserve,
+    /// Compiled in testing mode (`crate::testing`): drivers never call the sleep.
+    pub skip_sleep: bool,
 }
 
 impl Plan {

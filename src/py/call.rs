@@ -390,6 +390,13 @@ impl Call {
         self.plan.enabled
     }
 
+    /// The plan was compiled in testing mode: the driver must not sleep (and `sleep()`
+    /// returns None without calling anything).
+    #[getter]
+    fn skips_sleep(&self) -> bool {
+        self.plan.skip_sleep
+    }
+
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         if let Some(machine) = &self.machine {
             machine.traverse(&visit)?;

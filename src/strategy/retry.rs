@@ -99,6 +99,15 @@ fn class_name(kind: Kind) -> &'static str {
         .map_or("retry", |(_, n)| n)
 }
 
+/// pertinax's own predicates outside tenacity's module, compiled like the built-ins:
+/// `retry_if_transient` is a `retry_if_exception` whose predicate is `is_transient`.
+pub const OWN_KINDS: &[(Kind, &str)] = &[(Kind::IfException, "retry_if_transient")];
+
+fn own_classes(py: Python<'_>) -> PyResult<&'static Registry<Kind>> {
+    static CELL: PyOnceLock<Registry<Kind>> = PyOnceLock::new();
+    registry(py, &CELL, "pertinax.transient", OWN_KINDS)
+}
+
 impl Retry {
     pub fn compile(obj: &Bound<'_, PyAny>) -> PyResult<Retry> {
         Retry::compile_as(obj, "retry")
@@ -107,7 +116,10 @@ impl Retry {
     /// Compiles a strategy given as `argument` (`retry`, or a combinator's argument).
     fn compile_as(obj: &Bound<'_, PyAny>, argument: &str) -> PyResult<Retry> {
         let py = obj.py();
-        let kind = classes(py)?.classify(obj);
+        let kind = match classes(py)?.classify(obj) {
+            Some(kind) => Some(kind),
+            None => own_classes(py)?.classify(obj),
+        };
         let Some(kind) = kind else {
             if !obj.is_callable() {
                 return Ok(Retry::Invalid(super::not_callable("retry", argument, obj)));

@@ -43,6 +43,12 @@ pub enum Wait {
     Combine(Vec<Wait>),
     Chain(Vec<Wait>),
     Exception(Py<PyAny>),
+    /// `pertinax.transient.wait_retry_after`: the seconds `seconds(exc)` reads from a failed
+    /// attempt's Retry-After (None when there is none), else the fallback.
+    RetryAfter {
+        seconds: Py<PyAny>,
+        fallback: Box<Wait>,
+    },
     Python(Callback),
     Invalid(Error),
 }
@@ -60,6 +66,8 @@ pub enum Kind {
     Combine,
     Chain,
     Exception,
+    /// `pertinax.transient.wait_retry_after`.
+    RetryAfter,
 }
 
 /// Each kind with its class's name in `pertinax.wait`.
@@ -84,8 +92,17 @@ fn classes(py: Python<'_>) -> PyResult<&'static Registry<Kind>> {
 fn class_name(kind: Kind) -> &'static str {
     KINDS
         .iter()
+        .chain(OWN_KINDS)
         .find(|(k, _)| *k == kind)
         .map_or("wait", |(_, n)| n)
+}
+
+/// pertinax's own waits outside tenacity's module, compiled like the built-ins.
+pub const OWN_KINDS: &[(Kind, &str)] = &[(Kind::RetryAfter, "wait_retry_after")];
+
+fn own_classes(py: Python<'_>) -> PyResult<&'static Registry<Kind>> {
+    static CELL: PyOnceLock<Registry<Kind>> = PyOnceLock::new();
+    registry(py, &CELL, "pertinax.transient", OWN_KINDS)
 }
 
 /// Index of the strategy `wait_chain` uses for an attempt: the last one repeats forever.
@@ -112,7 +129,10 @@ impl Wait {
     /// Compiles a strategy given as `argument` (`wait`, or a combinator's argument).
     fn compile_as(obj: &Bound<'_, PyAny>, argument: &str) -> PyResult<Wait> {
         let py = obj.py();
-        let kind = classes(py)?.classify(obj);
+        let kind = match classes(py)?.classify(obj) {
+            Some(kind) => Some(kind),
+            None => own_classes(py)?.classify(obj),
+        };
         let Some(kind) = kind else {
             if !obj.is_callable() {
                 return Ok(Wait::Invalid(super::not_callable("wait", argument, obj)));
@@ -185,6 +205,19 @@ impl Wait {
             Kind::Exception => {
                 Wait::Exception(obj.getattr(pyo3::intern!(obj.py(), "predicate"))?.unbind())
             }
+            Kind::RetryAfter => {
+                let fallback = Wait::compile(&obj.getattr(pyo3::intern!(obj.py(), "fallback"))?)?;
+                // A Python fallback needs the RetryCallState anyway (and may be async):
+                // then the whole strategy runs as Python, its own `__call__`.
+                if fallback.needs_state() {
+                    Wait::Python(Callback::new(obj.clone().unbind()))
+                } else {
+                    Wait::RetryAfter {
+                        seconds: obj.getattr(pyo3::intern!(obj.py(), "_seconds"))?.unbind(),
+                        fallback: Box::new(fallback),
+                    }
+                }
+            }
         };
         Ok(match bad {
             Some(e) => Wait::Invalid(e),
@@ -204,6 +237,7 @@ impl Wait {
             Wait::Combine(_) => "Combine",
             Wait::Chain(_) => "Chain",
             Wait::Exception(_) => "Exception",
+            Wait::RetryAfter { .. } => "RetryAfter",
             Wait::Python(_) => "Python",
             Wait::Invalid(_) => "Invalid",
         }
@@ -213,6 +247,7 @@ impl Wait {
         match self {
             Wait::Python(_) => true,
             Wait::Combine(v) | Wait::Chain(v) => v.iter().any(Wait::needs_state),
+            Wait::RetryAfter { fallback, .. } => fallback.needs_state(),
             _ => false,
         }
     }
@@ -288,6 +323,15 @@ impl Wait {
                 OutcomeRef::Returned(_) => Err(Error::NoExceptionInFailedOutcome.into()),
                 OutcomeRef::Raised(exc) => Ok(Num::from_py(&predicate.bind(py).call1((exc,))?)),
             },
+            Wait::RetryAfter { seconds, fallback } => {
+                if let OutcomeRef::Raised(exc) = state.outcome()? {
+                    let v = seconds.bind(py).call1((exc,))?;
+                    if !v.is_none() {
+                        return Ok(Num::from_py(&v));
+                    }
+                }
+                fallback.eval_with(state, false)
+            }
             Wait::Python(cb) => {
                 let v = if keyword {
                     cb.call_kw(state)?
@@ -303,6 +347,10 @@ impl Wait {
     pub fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
         match self {
             Wait::Exception(o) => visit.call(o),
+            Wait::RetryAfter { seconds, fallback } => {
+                visit.call(seconds)?;
+                fallback.traverse(visit)
+            }
             Wait::Python(cb) => visit.call(&cb.obj),
             Wait::Combine(v) | Wait::Chain(v) => v.iter().try_for_each(|w| w.traverse(visit)),
             _ => Ok(()),

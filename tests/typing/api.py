@@ -22,12 +22,22 @@ from pertinax import (
     AttemptManager,
     BaseRetrying,
     Future,
+    Policy,
     RetryAction,
     RetryCallState,
     Retrying,
+    api_retry,
+    file_retry,
+    policies,
     retry,
+    retry_context,
+    retry_if_exception_type,
+    retry_if_transient,
     stop_after_attempt,
+    transient,
     wait_exponential,
+    wait_fixed,
+    wait_retry_after,
 )
 from typing_extensions import assert_type
 
@@ -198,3 +208,78 @@ observed("1")  # type: ignore[arg-type]
 assert_type(Retrying(metrics=False, log_levels={"retrying": "WARNING"}), Retrying)
 assert_type(Retrying().copy(metrics=False, on_recovered=None), Retrying)
 Retrying(metrics="yes")  # type: ignore[arg-type]
+
+
+# --- policies ---------------------------------------------------------------------------
+
+policy = Policy("typed", stop=stop_after_attempt(2))
+
+
+@policy
+def by_policy(number: int) -> str:
+    return str(number)
+
+
+assert_type(by_policy(1), str)
+by_policy("1")  # type: ignore[arg-type]
+
+
+@policy
+async def by_policy_async(number: int) -> str:
+    return str(number)
+
+
+assert_type(asyncio.run(by_policy_async(1)), str)
+
+
+@retry(policy="api", stop=stop_after_attempt(5))
+def by_name(number: int) -> str:
+    return str(number)
+
+
+assert_type(by_name(1), str)
+by_name("1")  # type: ignore[arg-type]
+
+
+@api_retry
+def preset(number: int) -> str:
+    return str(number)
+
+
+@file_retry(stop=stop_after_attempt(1))
+def preset_overridden(number: int) -> str:
+    return str(number)
+
+
+assert_type(preset(1), str)
+assert_type(preset_overridden(1), str)
+preset("1")  # type: ignore[arg-type]
+assert_type(policy.retrying(), Retrying)
+assert_type(policy.async_retrying(), AsyncRetrying)
+assert_type(policy.replace(name="other"), Policy)
+assert_type(policies.get("api"), Policy)
+with retry_context(policy="api") as retrying:
+    assert_type(retrying, Retrying)
+
+
+# pertinax.transient: the strategies fit where tenacity's do, and a rule keeps its type.
+@retry(
+    retry=retry_if_transient() | retry_if_exception_type(KeyError),
+    wait=wait_retry_after(fallback=wait_exponential(max=30), max=60) + wait_fixed(1),
+)
+def classified(number: int) -> str:
+    return str(number)
+
+
+assert_type(classified(1), str)
+assert_type(transient.is_transient(ValueError()), bool)
+
+
+@transient.register
+def quota_rule(exc: BaseException) -> bool | None:
+    return None
+
+
+assert_type(quota_rule(ValueError()), bool | None)
+wait_retry_after(wait_fixed(1))  # type: ignore[call-arg]  # keyword-only
+transient.is_transient("boom")  # type: ignore[arg-type]
