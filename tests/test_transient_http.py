@@ -271,3 +271,14 @@ def test_an_untrusted_certificate_is_not_transient() -> None:
         assert isinstance(by_aiohttp, aiohttp.ClientConnectorCertificateError)
     for exc in (by_requests, by_httpx, by_urllib3, by_aiohttp):
         assert not is_transient(exc), exc
+
+
+def test_a_redirect_loop_is_not_transient(http: typing.Any) -> None:
+    import httpx
+    import requests
+
+    by_requests = raised(lambda: requests.get(f"{http.url}/loop", timeout=5))
+    assert isinstance(by_requests, requests.TooManyRedirects)
+    by_httpx = raised(lambda: httpx.get(f"{http.url}/loop", follow_redirects=True))
+    assert isinstance(by_httpx, httpx.TooManyRedirects)
+    assert not is_transient(by_requests) and not is_transient(by_httpx)

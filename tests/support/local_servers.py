@@ -52,7 +52,8 @@ class Seen(typing.NamedTuple):
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     """Answers ``/status/<code>`` with that status; ``?retry_after=<value>`` adds the header;
-    ``/chunked-cut`` promises a chunked body and closes mid-way; ``/close`` answers nothing."""
+    ``/chunked-cut`` promises a chunked body and closes mid-way; ``/close`` answers nothing;
+    ``/loop`` redirects to itself."""
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body would otherwise wait for an ACK
@@ -68,6 +69,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
+        if path == "/loop":  # redirects to itself forever
+            self.send_response(302)
+            self.send_header("Location", "/loop")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if path == "/close":
             self.close_connection = True
             return
