@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
-import typing as t
 
 import pytest
 
+_READY: list[bool] = []
+
 
 @pytest.fixture(scope="session")
-def django_env(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[None]:
-    """Django set up with ``djapp.settings`` and test databases on both aliases."""
+def django_env(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> None:
+    """Django set up with ``djapp.settings`` and test databases on both aliases, once per
+    session however many modules import this fixture."""
+    if _READY:
+        return
     saved = {k: os.environ.get(k) for k in ("DJANGO_SETTINGS_MODULE", "PERTINAX_TEST_DIR")}
     os.environ["DJANGO_SETTINGS_MODULE"] = "djapp.settings"
     os.environ["PERTINAX_TEST_DIR"] = str(tmp_path_factory.mktemp("djapp"))
@@ -33,11 +37,13 @@ def django_env(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    try:
-        yield
-    finally:
+    _READY.append(True)
+
+    def teardown() -> None:
         teardown_databases(old, verbosity=0)
         teardown_test_environment()
+
+    request.addfinalizer(teardown)  # a session fixture's finalizers run at the session's end
 
 
 @pytest.fixture

@@ -139,8 +139,19 @@ def _problem_fields(problem: t.Any) -> tuple[str, str, object, str]:
 
 def _policy_error(setting: str, problem: t.Any) -> Error:
     policy, key, value, message = _problem_fields(problem)
+    fields = {_field(part.strip()) for part in str(key).split(",")}
     field = _field(key)
-    where = f"{setting}: policy {policy!r}, key {key!r} = {value!r}: {message}"
+    where = f"{setting}: " + (f"policy {policy!r}, " if policy is not None else "")
+    where += f"key {key!r} = {value!r}: {message}"
+    if {"min", "max"} <= fields:
+        return _error(4, where, "Make the policy's 'min' wait no greater than its 'max'.")
+    if field is None and key == "(policy)":
+        return _error(
+            2,
+            where,
+            "Configure a built-in policy (api, database, file_upload) or register the "
+            "policy with pertinax.policies.register() before Django's apps are ready.",
+        )
     if field is None:
         return _error(
             2,

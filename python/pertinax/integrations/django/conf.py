@@ -69,9 +69,14 @@ def retry_config() -> Mapping[str, t.Any]:
 
 
 def policy_data() -> dict[str, t.Any]:
-    """What goes to ``policies.configure``: the flat ``RETRY_CONFIG`` keys, then ``PERTINAX
-    ["policies"]``."""
+    """Both settings' policy data in one mapping (for looking names up)."""
     return {**retry_config(), **section("policies")}
+
+
+def policy_layers() -> list[Mapping[str, t.Any]]:
+    """What goes to ``policies.configure``, in order: the flat ``RETRY_CONFIG`` keys, then
+    ``PERTINAX["policies"]``, whose settings win where both set the same thing."""
+    return [data for data in (retry_config(), section("policies")) if data]
 
 
 def touched_names(data: Mapping[str, t.Any]) -> set[str]:
@@ -116,8 +121,8 @@ def apply() -> bool:
     with _state.lock:
         if _state.baseline is None:
             _state.baseline = {name: policies.get(name) for name in policies.names()}
-        data = policy_data()
-        problems = list(policies.validate(data)) if data else []
+        layers = policy_layers()
+        problems: list[object] = [p for data in layers for p in policies.validate(data)]
         levels = pertinax_settings().get("log_levels")
         alerts = section("metrics").get("alerts") or {}
         try:
@@ -136,9 +141,9 @@ def apply() -> bool:
         for name in _state.touched | {db.POLICY_NAME}:
             if name in _state.baseline:
                 policies.register(_state.baseline[name])
-        if data:
+        for data in layers:
             policies.configure(data)
-        _state.touched = touched_names(data)
+        _state.touched = set().union(*(touched_names(data) for data in layers))
         db.install_database_policy()
 
         if levels is not None:

@@ -6,10 +6,11 @@ When the app is ready (and after every settings change) the ``"database"`` polic
 ``pertinax.database_retry``, ``retry(policy="database")`` and ``retry_context(policy=
 "database")`` all get this behaviour, also in functions decorated before.
 
-* **Which errors.** Whatever the configured policy retries, and Django's ``OperationalError``
-  and ``InterfaceError`` (a dropped or closed connection). On SQLite only "database is locked"
-  and "database table is locked" count: its other operational errors (a missing table) never go
-  away by waiting.
+* **Which errors.** Django's database errors are decided here: ``OperationalError`` and
+  ``InterfaceError`` (a dropped or closed connection, a deadlock, a lock timeout) are retried;
+  on SQLite only "database is locked" and "database table is locked" are, since its other
+  operational errors (a missing table) never go away by waiting; ``IntegrityError`` and the
+  like never are. Any other exception is decided by the configured policy.
 * **Reconnecting.** Before each retry, every open connection that Django marked as having
   failed and that no longer answers is closed (``close_if_unusable_or_obsolete``), on every
   alias; the next attempt opens a new one. Without this, the next attempt reuses the dead
@@ -27,10 +28,10 @@ import logging
 import typing as t
 
 from django.db import connections
-from django.db.utils import InterfaceError, OperationalError
+from django.db.utils import DatabaseError, InterfaceError, OperationalError
 
 from pertinax import RetryCallState
-from pertinax.retry import retry_base, retry_if_exception
+from pertinax.retry import retry_base, retry_if_exception_type
 
 if t.TYPE_CHECKING:
     from pertinax.policies import Policy
@@ -135,22 +136,40 @@ class _chain:  # noqa: N801 - a callback, named like one
         return f"_chain{self.hooks!r}"
 
 
-def django_overrides(policy: "Policy", *, extra_retry: bool = True) -> dict[str, t.Any]:
-    """The retry and before_sleep that give ``policy`` Django's connection handling."""
+class retry_django_errors(retry_base):  # noqa: N801 - named like tenacity's strategies
+    """Decides Django's database errors with :func:`is_db_transient`; anything else as
+    ``inner`` does."""
+
+    def __init__(self, inner: t.Any) -> None:
+        self.inner = inner
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        if outcome is not None and outcome.failed:
+            error = outcome.exception()
+            if isinstance(error, DatabaseError):
+                return is_db_transient(error)
+        return bool(self.inner(retry_state))
+
+    def __repr__(self) -> str:
+        return f"retry_django_errors({self.inner!r})"
+
+
+def django_overrides(policy: "Policy", *, db_errors: bool = True) -> dict[str, t.Any]:
+    """The ``retry`` and ``before_sleep`` that give ``policy`` Django's connection and
+    transaction handling; with ``db_errors``, Django's database errors are decided by
+    :func:`is_db_transient`."""
     kwargs = policy.kwargs
     inner = kwargs.get("retry")
-    if extra_retry:
-        db_errors = retry_if_exception(is_db_transient)
-        inner = db_errors if inner is None else inner | db_errors
+    if isinstance(inner, retry_outside_atomic):
+        inner = inner.inner
     if inner is None:
-        from pertinax.retry import retry_if_exception_type
-
         inner = retry_if_exception_type()
+    if db_errors and not isinstance(inner, retry_django_errors):
+        inner = retry_django_errors(inner)
     before_sleep = kwargs.get("before_sleep")
     if isinstance(before_sleep, _chain):
         before_sleep = _chain(*(h for h in before_sleep.hooks if h is not close_failed_connections))
-    if isinstance(inner, retry_outside_atomic):
-        inner = inner.inner
     return {
         "retry": retry_outside_atomic(inner),
         "before_sleep": _chain(close_failed_connections, before_sleep),

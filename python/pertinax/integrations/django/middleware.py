@@ -127,7 +127,7 @@ class RetryMiddleware:
 
         policy = policies.get(conf.middleware_options()["policy"])
         overrides = {
-            **db.django_overrides(policy, extra_retry=False),
+            **db.django_overrides(policy, db_errors=False),
             "reraise": False,
             "retry_error_cls": _GaveUp,
             "retry_error_callback": None,

@@ -20,7 +20,7 @@ ATTEMPTS = 0
 ERRORS: collections.Counter[str] = collections.Counter()
 
 
-def _write(n: int, using: str) -> None:
+def _write(n: int, using: str, atomic: bool) -> None:
     global ATTEMPTS
     ATTEMPTS += 1
     try:
@@ -28,16 +28,19 @@ def _write(n: int, using: str) -> None:
         # (The unique column would refuse a second copy anyway.)
         if Row.objects.using(using).filter(n=n).exists():
             return
-        with transaction.atomic(using=using):
-            Row.objects.using(using).create(n=n)
+        if atomic:
+            with transaction.atomic(using=using):
+                Row.objects.using(using).create(n=n)
+        else:
+            Row.objects.using(using).create(n=n)  # autocommit: its own transaction
     except Exception as e:
         ERRORS[f"{type(e).__module__}.{type(e).__name__}"] += 1
         raise
 
 
 @pertinax.database_retry
-def write_with_pertinax(n: int, using: str) -> None:
-    _write(n, using)
+def write_with_pertinax(n: int, using: str, atomic: bool) -> None:
+    _write(n, using, atomic)
 
 
 @tenacity.retry(
@@ -46,8 +49,8 @@ def write_with_pertinax(n: int, using: str) -> None:
     wait=tenacity.wait_exponential(multiplier=0.1, min=0.1, max=1),
     reraise=True,
 )
-def write_with_tenacity(n: int, using: str) -> None:
-    _write(n, using)
+def write_with_tenacity(n: int, using: str, atomic: bool) -> None:
+    _write(n, using, atomic)
 
 
 class Command(BaseCommand):
@@ -58,6 +61,7 @@ class Command(BaseCommand):
         parser.add_argument("--pause", type=float, default=0.0)
         parser.add_argument("--database", default="default")
         parser.add_argument("--plain-tenacity", action="store_true")
+        parser.add_argument("--atomic", action="store_true", help="each row in transaction.atomic")
 
     def handle(self, *args: t.Any, **options: t.Any) -> None:
         write = write_with_tenacity if options["plain_tenacity"] else write_with_pertinax
@@ -65,7 +69,7 @@ class Command(BaseCommand):
         failure = None
         try:
             for n in range(options["count"]):
-                write(n, options["database"])
+                write(n, options["database"], options["atomic"])
                 written += 1
                 print(f"row {n}", file=sys.stderr, flush=True)
                 if options["pause"]:
