@@ -67,8 +67,9 @@ else:
     }
 
 PERTINAX = {
+    # No wait between attempts; max=0 also caps the waits a Retry-After asks for.
     "policies": {
-        "api": {"attempts": 3, "wait": 0, "retry_on": ["builtins.ConnectionError"]},
+        "api": {"attempts": 3, "wait": 0, "max": 0, "retry_on": ["builtins.ConnectionError"]},
     },
     "middleware": {"retry_after": 7},
     "dashboard": {"interval": 0.2},
