@@ -38,7 +38,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from pertinax import RetryError
 
-from . import conf, db
+from . import conf, db, stats
 
 __all__ = ["RetryMiddleware", "idempotent"]
 
@@ -91,6 +91,7 @@ class RetryMiddleware:
     ) -> HttpResponse | None:
         if not self.applies(request, view):
             return None
+        _sample()
         retrying = self._retrying(request, view, asynchronous=iscoroutinefunction(view))
         call = _atomic_view(view)
         try:
@@ -113,6 +114,7 @@ class RetryMiddleware:
     ) -> HttpResponse | None:
         if not self.applies(request, view):
             return None
+        _sample()
         retrying = self._retrying(request, view, asynchronous=True)
         call = _atomic_view(view)
         if not iscoroutinefunction(call):
@@ -155,6 +157,13 @@ class RetryMiddleware:
         )
         response["Retry-After"] = str(seconds)
         return response
+
+
+def _sample() -> None:
+    # The dashboard's time series gets a point (at most one per interval) as API requests
+    # pass, so it has a history before anyone opens the page.
+    options = conf.dashboard_options()
+    stats.history.sample(interval=float(options["interval"]), points=int(options["points"]))
 
 
 def _unwrapped_flag(view: t.Any, name: str) -> bool:

@@ -4,6 +4,7 @@ strategy gives between attempts (a range where the wait is random)."""
 import typing as t
 
 from pertinax import RetryCallState, Retrying
+from pertinax._render import render
 
 __all__ = ["describe_policy", "max_attempts"]
 
@@ -38,8 +39,8 @@ def describe_policy(policy: t.Any) -> dict[str, t.Any]:
     return {
         "name": policy.name,
         "attempts": attempts,
-        "stop": repr(stop),
-        "wait": repr(wait),
-        "retry": repr(kwargs.get("retry")),
+        "stop": render(stop),
+        "wait": render(wait),
+        "retry": render(kwargs.get("retry")),
         "schedule": schedule,
     }

@@ -24,7 +24,7 @@ class Command(RetryCommand):
         self.save(options["step_failures"])
         self.stdout.write(self.style.SUCCESS(f"synced after {STATE['calls']} calls"))
 
-    @retry_step("api")
+    @retry_step("database")
     def save(self, failures: int) -> None:
         STATE["steps"] += 1
         if STATE["steps"] <= failures:
