@@ -3,22 +3,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
 import sys
-import time
 import typing as t
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from djapp.testing import clean_metrics, django_env  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.usefixtures("django_env", "clean_metrics")
-TESTS = Path(__file__).parent
 FAST_API = {"api": {"attempts": 3, "wait": 0, "max": 0, "retry_on": ["builtins.ConnectionError"]}}
 
 
@@ -178,49 +171,12 @@ def test_the_operation_counts_in_metrics() -> None:
 # --- a real server process ---------------------------------------------------------------------
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "djapp.settings",
-        "PERTINAX_TEST_DIR": str(tmp_path_factory.mktemp("runserver")),
-        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
-    }
-    log = tmp_path_factory.mktemp("runserver-log") / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{port}", "--noreload"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log.read_text()
-            with contextlib.suppress(OSError):
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2).close()
-                break
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    from djapp.server import runserver
+
+    with runserver(tmp_path_factory.mktemp("runserver")) as url:
+        yield url
 
 
 def fetch(url: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
