@@ -106,7 +106,8 @@ def test_atomic_requests() -> None:
 
     databases = {alias: dict(options) for alias, options in settings.DATABASES.items()}
     databases["secondary"]["ATOMIC_REQUESTS"] = True
-    messages = ours(DATABASES=databases)
+    with pytest.warns(UserWarning, match="Overriding setting DATABASES"):
+        messages = ours(DATABASES=databases)
     assert ids(messages) == ["pertinax.E010"]
     assert messages[0].obj == "secondary" and "database_retry" in messages[0].msg
 
@@ -137,3 +138,37 @@ def test_bad_settings_never_raise_and_change_nothing(caplog: pytest.LogCaptureFi
             assert policies.get("api") == before
     assert "not applied" in caplog.text
     assert policies.get("api") == before
+
+
+def test_log_levels_and_alerts_follow_the_settings() -> None:
+    from django.test import override_settings
+    from pertinax import logs, metrics
+
+    assert logs.get_levels() == dict(logs.QUIET)
+    alerts = {"api": {"retry_rate": 0.5, "min_calls": 1}}
+    with override_settings(PERTINAX={"log_levels": "loud", "metrics": {"alerts": alerts}}):
+        assert logs.get_levels() == dict(logs.LOUD)
+        rows = _alert_operations()
+        assert "api" in rows
+    assert logs.get_levels() == dict(logs.QUIET)
+    assert "api" not in _alert_operations()
+    metrics.reset()
+
+
+def _alert_operations() -> set[str]:
+    """Operations whose alert rule fires: each gets one retried call."""
+    import pertinax
+    from pertinax import metrics
+    from pertinax.integrations.django import stats
+
+    stats.reset()
+
+    @pertinax.retry(name="api", stop=pertinax.stop_after_attempt(2), wait=pertinax.wait_fixed(0))
+    def once(state: list[int] = []) -> None:  # noqa: B006 - a counter across attempts
+        state.append(1)
+        if len(state) == 1:
+            raise ConnectionError("once")
+
+    once()
+    assert metrics.snapshot()["api"]["retried_calls"] == 1
+    return set(stats.last_alerts())

@@ -13,9 +13,9 @@ import typing as t
 
 import pertinax
 import pytest
-from djapp.testing import django_env  # noqa: F401 - a fixture
+from djapp.testing import clean_metrics, django_env  # noqa: F401 - fixtures
 
-pytestmark = pytest.mark.usefixtures("django_env")
+pytestmark = pytest.mark.usefixtures("django_env", "clean_metrics")
 ALIAS = "secondary"
 ATTEMPTS: list[int] = []
 

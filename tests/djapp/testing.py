@@ -49,8 +49,11 @@ def django_env(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixture
 
 @pytest.fixture
 def clean_metrics(django_env: None) -> t.Iterator[None]:
-    from pertinax.integrations.django import stats
+    """Zeroed metrics, and the policies as the settings say (another module's tests may have
+    reset the registry)."""
+    from pertinax.integrations.django import conf, stats
 
+    assert conf.apply()
     stats.reset()
     yield
     stats.reset()
