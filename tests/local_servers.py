@@ -44,6 +44,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     ``/chunked-cut`` promises a chunked body and closes mid-way; ``/close`` answers nothing."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body would otherwise wait for an ACK
     server: _StatusServer
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
