@@ -210,7 +210,10 @@ def test_parse_retry_after() -> None:
 
 def test_repr_pickle_and_bad_arguments() -> None:
     wait = wait_retry_after(fallback=FALLBACK, max=12)
-    assert repr(wait) == f"wait_retry_after(fallback={FALLBACK!r}, max=12.0)"
+    assert repr(wait) == "wait_retry_after(fallback=wait_fixed(0.25), max=12)"
+    assert repr(wait_retry_after(max=2.5)) == (
+        "wait_retry_after(fallback=wait_exponential(min=1, max=30), max=2.5)"
+    )
     assert isinstance(wait, pertinax.wait.wait_base)
     copy = pickle.loads(pickle.dumps(wait))
     assert copy.max == 12.0 and copy.fallback.wait_fixed == 0.25
@@ -294,3 +297,29 @@ def test_a_broken_headers_object_falls_back(caplog: pytest.LogCaptureFixture) ->
 
     assert sleeps_of(fail, wait_retry_after(fallback=FALLBACK)) == [0.25]
     assert "broken headers" in caplog.text
+
+
+def test_a_cycle_through_the_compiled_wait_is_collected() -> None:
+    import gc
+    import weakref
+
+    class RateLimited(Exception):
+        retry_after = 0
+
+    def build() -> weakref.ref[typing.Any]:
+        fallback = wait_fixed(0)
+        wait = wait_retry_after(fallback=fallback)
+
+        @pertinax.retry(wait=wait, stop=pertinax.stop_after_attempt(2))
+        def f() -> None:
+            raise RateLimited
+
+        with pytest.raises(pertinax.RetryError):
+            f()  # compiles the plan, natively: RetryAfter holding `_seconds` and the fallback
+        wait.owner = f  # type: ignore[attr-defined]  # f -> controller -> plan -> wait -> f
+        fallback.owner = f  # type: ignore[attr-defined]
+        return weakref.ref(f)
+
+    ref = build()
+    gc.collect()
+    assert ref() is None

@@ -17,7 +17,7 @@ import typing
 
 import pertinax
 import pytest
-from local_servers import closed_port, full_backlog, silent_server, status_server
+from local_servers import closed_port, full_backlog, silent_server, status_server, tls_server
 from pertinax import transient
 from pertinax.transient import is_transient
 
@@ -497,3 +497,53 @@ def test_retry_if_transient_is_evaluated_natively(monkeypatch: pytest.MonkeyPatc
     assert f(1) == 1 and attempts == [1]
     attempts.clear()
     assert f(3) == 3 and attempts == [3, 3, 3]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.TaskGroup is Python 3.11+")
+def test_an_exception_group_is_transient_when_all_its_members_are(tmp_path: typing.Any) -> None:
+    async def connect() -> None:
+        await asyncio.open_connection("127.0.0.1", closed_port())
+
+    async def read_missing() -> None:
+        try:
+            await asyncio.sleep(5)
+        finally:
+            # Runs when the group cancels this task after the refused connection.
+            open(tmp_path / "missing", "rb")  # noqa: SIM115, ASYNC230
+
+    async def gather(*jobs: typing.Callable[[], typing.Awaitable[None]]) -> BaseException:
+        try:
+            async with asyncio.TaskGroup() as group:  # type: ignore[attr-defined]
+                for job in jobs:
+                    group.create_task(job())
+        except BaseException as exc:  # noqa: BLE001
+            return exc
+        pytest.fail("the task group did not fail")
+
+    both_down = asyncio.run(gather(connect, connect))
+    assert [type(e) for e in both_down.exceptions] == [ConnectionRefusedError] * 2  # type: ignore[attr-defined]
+    assert is_transient(both_down)
+    mixed = asyncio.run(gather(connect, read_missing))
+    assert {type(e) for e in mixed.exceptions} == {ConnectionRefusedError, FileNotFoundError}  # type: ignore[attr-defined]
+    assert not is_transient(mixed)
+
+
+def test_an_untrusted_certificate_is_not_transient() -> None:
+    # Every client reports it as a connection error; it fails the same way next time.
+    import aiohttp
+    import httpx
+    import requests
+    import urllib3
+
+    with tls_server() as port:
+        url = f"https://127.0.0.1:{port}/"
+        by_requests = raised(lambda: requests.get(url, timeout=5))
+        assert isinstance(by_requests, requests.exceptions.SSLError)
+        by_httpx = raised(lambda: httpx.get(url))
+        assert isinstance(by_httpx, httpx.ConnectError)
+        by_urllib3 = raised(lambda: urllib3.PoolManager().request("GET", url, retries=False))
+        assert isinstance(by_urllib3, urllib3.exceptions.SSLError)
+        by_aiohttp = asyncio.run(_aiohttp_raised(url))
+        assert isinstance(by_aiohttp, aiohttp.ClientConnectorCertificateError)
+    for exc in (by_requests, by_httpx, by_urllib3, by_aiohttp):
+        assert not is_transient(exc), exc

@@ -39,7 +39,7 @@ def raised(fn: typing.Callable[[], object]) -> BaseException:
 
 
 class _AwsErrors(http.server.BaseHTTPRequestHandler):
-    """Answers ``GET /<Code>/<status>`` with S3's XML error document; ``/close/...`` hangs
+    """Answers ``GET`` or ``PUT /<Code>/<status>`` with S3's XML error document; ``/close/...`` hangs
     up without an answer. 429 and 503 carry ``Retry-After: 3``."""
 
     protocol_version = "HTTP/1.1"
@@ -48,6 +48,9 @@ class _AwsErrors(http.server.BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
         _, code, status = self.path.split("?", 1)[0].split("/")[:3]
         if code == "close":
             self.close_connection = True
@@ -60,6 +63,8 @@ class _AwsErrors(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    do_PUT = do_GET
 
 
 def s3(endpoint: str, **config: typing.Any) -> typing.Any:
@@ -208,6 +213,26 @@ def test_moto_missing_bucket_and_key(moto_endpoint: str) -> None:
     missing_key = raised(lambda: client.get_object(Bucket="present", Key="absent"))
     assert missing_key.response["Error"]["Code"] == "NoSuchKey"  # type: ignore[attr-defined]
     assert not is_transient(missing_key)
+
+
+def test_boto3_upload_failures_are_decided_by_the_client_error_they_wrap(
+    moto_endpoint: str, aws_errors: typing.Any, tmp_path: Path
+) -> None:
+    # boto3's upload_file raises S3UploadFailedError while handling the ClientError (no
+    # `from`): the context decides.
+    from boto3.exceptions import S3UploadFailedError
+    from botocore.exceptions import ClientError
+
+    local = tmp_path / "report.csv"
+    local.write_text("a,b\n")
+    missing = raised(lambda: s3(moto_endpoint).upload_file(str(local), "no-such-bucket", "k"))
+    assert isinstance(missing, S3UploadFailedError)
+    assert isinstance(missing.__context__, ClientError)
+    assert not is_transient(missing)
+    slow = raised(lambda: aws_errors.upload_file(str(local), "SlowDown", "503"))
+    assert isinstance(slow, S3UploadFailedError)
+    assert slow.__context__.response["Error"]["Code"] == "SlowDown"  # type: ignore[union-attr]
+    assert is_transient(slow)
 
 
 def test_moto_upload_of_a_missing_file(moto_endpoint: str, tmp_path: Path) -> None:

@@ -93,10 +93,23 @@ def _attr(obj: object, name: str) -> object:
 
 
 def _certificate(exc: BaseException) -> Verdict:
-    # A certificate that fails verification fails the same way next time. aiohttp's
-    # ClientConnectorCertificateError is one too, and is a connection error as well.
-    if isinstance(exc, _cls("ssl", "SSLCertVerificationError")):
-        return False
+    # A certificate that fails verification fails the same way next time, though every
+    # HTTP client reports it as a connection error: requests' SSLError holds urllib3's
+    # MaxRetryError in its args, whose reason holds the ssl error; httpx's ConnectError
+    # has it as its cause's cause; aiohttp's error is an SSLCertVerificationError itself.
+    # So look through causes, contexts, args and `reason`s, a few levels deep.
+    cert = _cls("ssl", "SSLCertVerificationError")
+    if not cert:
+        return None
+    pending, seen = [exc], 0
+    while pending and seen < 16:
+        current = pending.pop()
+        seen += 1
+        if isinstance(current, cert):
+            return False
+        links = [current.__cause__, current.__context__, _attr(current, "reason")]
+        links.extend(current.args if isinstance(current.args, tuple) else ())
+        pending.extend(link for link in links if isinstance(link, BaseException))
     return None
 
 

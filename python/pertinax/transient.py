@@ -15,10 +15,12 @@ decides (``raise AppError(...) from exc``), or, without one, the exception it wa
 while handling (``__context__``), unless that was suppressed with ``from None``. So an
 application error wrapping a timeout is transient, while an ``IntegrityError`` caused by
 anything stays permanent. Nothing with an opinion anywhere in the chain means not transient.
+An exception group (``asyncio.TaskGroup``) is transient when every exception in it is.
 """
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import datetime
 import logging
@@ -26,7 +28,7 @@ import math
 import threading
 import typing
 
-from . import _transient_rules, _utils
+from . import _render, _transient_rules, _utils
 from .retry import retry_if_exception
 from .wait import wait_base, wait_exponential
 
@@ -106,6 +108,11 @@ def _verdict(exc: BaseException) -> bool | None:
         verdict = _ask(rule, exc)
         if verdict is not None:
             return verdict
+    group = getattr(builtins, "BaseExceptionGroup", None)
+    if group is not None and isinstance(exc, group) and exc.exceptions:
+        # Several concurrent failures (asyncio.TaskGroup): worth another attempt only if
+        # every one of them is.
+        return all(is_transient(e) for e in exc.exceptions)
     return _transient_rules._one(exc)
 
 
@@ -269,7 +276,7 @@ class wait_retry_after(wait_base):
         return None
 
     def __repr__(self) -> str:
-        return f"wait_retry_after(fallback={self.fallback!r}, max={self.max!r})"
+        return f"wait_retry_after(fallback={_render.render(self.fallback)}, max={_render.render(self.max)})"
 
     def __reduce__(self) -> tuple[typing.Any, ...]:
         return (_rebuild_wait_retry_after, (self.fallback, self.max))
