@@ -9,7 +9,7 @@ import threading
 import time
 import typing as t
 
-from pertinax import logs, metrics
+from pertinax import metrics
 
 __all__ = ["History", "history", "last_alerts", "operation_rows", "percentile"]
 
@@ -39,18 +39,23 @@ def percentile(histogram: t.Mapping[str, t.Any], q: float) -> float | None:
     return float(bounds[-1])
 
 
-class _AlertRecorder(logging.Handler):
-    """Keeps the last alert line logged under ``pertinax.alert``, by operation."""
+class _AlertRecorder(logging.Filter):
+    """Keeps the last alert line logged under ``pertinax.alert``, by operation.
+
+    A filter on the logger, not a handler: it lets every record through, and it does not
+    count as a handler, so a project without logging configuration still sees alerts on
+    stderr (logging's last resort) as before."""
 
     def __init__(self) -> None:
-        super().__init__(logging.ERROR)
+        super().__init__()
         self.last: dict[str, dict[str, t.Any]] = {}
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         match = _ALERT_LINE.match(message)
         operation = match.group("operation") if match else "?"
         self.last[operation] = {"message": message, "at": record.created}
+        return True
 
 
 _recorder = _AlertRecorder()
@@ -59,11 +64,8 @@ _recorder = _AlertRecorder()
 def install_alert_recorder() -> None:
     """Listens to ``pertinax.alert`` (once per process)."""
     logger = logging.getLogger("pertinax.alert")
-    if _recorder not in logger.handlers:
-        logger.addHandler(_recorder)
-        if logger.level == logging.NOTSET or logger.level > logging.ERROR:
-            logger.setLevel(logging.ERROR)
-        logs.refresh()
+    if _recorder not in logger.filters:
+        logger.addFilter(_recorder)
 
 
 def last_alerts() -> dict[str, dict[str, t.Any]]:
