@@ -166,3 +166,33 @@ def test_settings_changes_reach_functions_decorated_before() -> None:
         assert attempts_while_locked() == 2
     # Back to the project's RETRY_CONFIG: ten attempts.
     assert attempts_while_locked() == 10
+
+
+def test_every_spelling_of_the_database_policy_gets_the_django_handling() -> None:
+    from django.db import transaction
+    from django.db.utils import OperationalError
+    from djapp.models import Row
+
+    @pertinax.retry(policy="database")
+    def by_name(n: int) -> None:
+        ATTEMPTS.append(n)
+        Row.objects.using(ALIAS).create(n=n)
+
+    def in_a_loop(n: int) -> None:
+        with pertinax.retry_context(policy="database") as retrying:
+            for attempt in retrying:
+                with attempt:
+                    ATTEMPTS.append(n)
+                    Row.objects.using(ALIAS).create(n=n)
+
+    for n, write_one in ((21, by_name), (22, in_a_loop)):
+        ATTEMPTS.clear()
+        with locked("exclusive", hold=0.3):
+            write_one(n)
+        assert len(ATTEMPTS) >= 2
+        ATTEMPTS.clear()
+        with locked("exclusive"), pytest.raises(OperationalError):
+            with transaction.atomic(using=ALIAS):
+                write_one(n + 10)
+        assert ATTEMPTS == [n + 10]  # refused inside the atomic block
+    assert rows() == [21, 22]
