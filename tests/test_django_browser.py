@@ -36,7 +36,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[str]:
         "from django.contrib.auth.models import User; "
         "User.objects.create_user('ops', password='s3cret-pw', is_staff=True)",
     )
-    with runserver(directory) as url:
+    # One chart point per second at most: each burst below (a few milliseconds) lands whole
+    # in one point, however slow the machine.
+    with runserver(directory, PERTINAX_TEST_INTERVAL="1.0") as url:
         # Traffic in the server process, in two bursts a sampling interval apart: calls that
         # succeed at once, recover, or give up.
         for burst, plan in (("one", [0, 1, 1, 9]), ("two", [0, 0, 0, 1])):
@@ -45,7 +47,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[str]:
                     urllib.request.urlopen(f"{url}/api/flaky/{burst}{n}/{failures}/").close()
                 except urllib.error.HTTPError as e:
                     assert e.code == 503
-            time.sleep(0.3)
+            time.sleep(1.2)
         yield url
 
 

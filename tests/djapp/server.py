@@ -22,9 +22,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def env(directory: Path) -> dict[str, str]:
+def env(directory: Path, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
+        **extra,
         "DJANGO_SETTINGS_MODULE": "djapp.settings",
         "PERTINAX_TEST_DIR": str(directory),
         "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
@@ -45,7 +46,7 @@ def manage(directory: Path, *args: str) -> str:
 
 
 @contextlib.contextmanager
-def runserver(directory: Path) -> t.Iterator[str]:
+def runserver(directory: Path, **extra_env: str) -> t.Iterator[str]:
     """Serves djapp until the block ends; yields its base URL. The server's process group is
     stopped on the way out."""
     port = free_port()
@@ -53,7 +54,7 @@ def runserver(directory: Path) -> t.Iterator[str]:
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{port}", "--noreload"],
-            env=env(directory),
+            env=env(directory, **extra_env),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -72,7 +72,7 @@ PERTINAX = {
         "api": {"attempts": 3, "wait": 0, "max": 0, "retry_on": ["builtins.ConnectionError"]},
     },
     "middleware": {"retry_after": 7},
-    "dashboard": {"interval": 0.2},
+    "dashboard": {"interval": float(os.environ.get("PERTINAX_TEST_INTERVAL", "0.2"))},
 }
 # The guide's flat keys: the database policy outlasts a PostgreSQL restart (about a second).
 RETRY_CONFIG = {
