@@ -1,4 +1,4 @@
-"""Real servers on loopback for the classification and example tests.
+"""Real servers on loopback for the classification tests, and ``raised()``.
 
 Every server binds a free port on 127.0.0.1 and is stopped by the context manager that
 started it; processes run in their own process group, which is killed on the way out.
@@ -18,6 +18,17 @@ import threading
 import time
 import typing
 import urllib.parse
+
+import pytest
+
+
+def raised(fn: typing.Callable[[], object]) -> BaseException:
+    """The exception ``fn`` raises; the test fails if it returns."""
+    try:
+        fn()
+    except BaseException as exc:  # noqa: BLE001  (the point is to catch anything)
+        return exc
+    pytest.fail(f"{fn!r} did not raise")
 
 
 def free_port() -> int:

@@ -169,7 +169,10 @@ def configure(data: t.Mapping[str, t.Any]) -> None:
 
 
 def reset() -> None:
-    """Restores the built-in presets and forgets every registered policy and setting."""
+    """Restores the built-in presets and forgets every registered policy and setting.
+
+    Functions decorated with a name that is dropped keep their last settings, and follow it
+    again if it is registered anew."""
     with _lock:
         for name in list(_effective):
             if name not in _BUILT_IN:

@@ -49,11 +49,14 @@ __all__ = [
 
 Rule = typing.Callable[[BaseException], typing.Optional[bool]]  # noqa: UP045
 
-_log = logging.getLogger("pertinax")
+_log = logging.getLogger("pertinax.transient")
 
 # Copy-on-write, newest first: `is_transient` reads the tuple without a lock.
 _user_rules: tuple[Rule, ...] = ()
 _lock = threading.Lock()
+
+# Python 3.11's exception groups; nothing matches an empty tuple on 3.10.
+_GROUP: typing.Any = getattr(builtins, "BaseExceptionGroup", ())
 
 # Deep enough for any real wrapping; a bound so a pathological chain cannot spin.
 _MAX_CHAIN = 32
@@ -108,8 +111,7 @@ def _verdict(exc: BaseException) -> bool | None:
         verdict = _ask(rule, exc)
         if verdict is not None:
             return verdict
-    group = getattr(builtins, "BaseExceptionGroup", None)
-    if group is not None and isinstance(exc, group) and exc.exceptions:
+    if isinstance(exc, _GROUP) and exc.exceptions:
         # Several concurrent failures (asyncio.TaskGroup): worth another attempt only if
         # every one of them is.
         return all(is_transient(e) for e in exc.exceptions)
@@ -133,10 +135,14 @@ def is_transient(exc: BaseException) -> bool:
     """Whether ``exc`` is a failure that another attempt may not meet."""
     if not isinstance(exc, BaseException):
         raise TypeError(f"is_transient() argument 'exc' must be an exception, got {exc!r}")
-    for link in _chain(exc):
-        verdict = _verdict(link)
-        if verdict is not None:
-            return verdict
+    verdict = _verdict(exc)
+    if verdict is not None:
+        return verdict
+    for link in _chain(exc):  # then what caused it, and so on
+        if link is not exc:
+            verdict = _verdict(link)
+            if verdict is not None:
+                return verdict
     return False
 
 

@@ -28,8 +28,13 @@ from pertinax import (
     policies,
     retry,
     retry_context,
+    retry_if_exception_type,
+    retry_if_transient,
     stop_after_attempt,
+    transient,
     wait_exponential,
+    wait_fixed,
+    wait_retry_after,
 )
 from typing_extensions import assert_type
 
@@ -223,3 +228,26 @@ assert_type(policy.replace(name="other"), Policy)
 assert_type(policies.get("api"), Policy)
 with retry_context(policy="api") as retrying:
     assert_type(retrying, Retrying)
+
+
+# pertinax.transient: the strategies fit where tenacity's do, and a rule keeps its type.
+@retry(
+    retry=retry_if_transient() | retry_if_exception_type(KeyError),
+    wait=wait_retry_after(fallback=wait_exponential(max=30), max=60) + wait_fixed(1),
+)
+def classified(number: int) -> str:
+    return str(number)
+
+
+assert_type(classified(1), str)
+assert_type(transient.is_transient(ValueError()), bool)
+
+
+@transient.register
+def quota_rule(exc: BaseException) -> bool | None:
+    return None
+
+
+assert_type(quota_rule(ValueError()), bool | None)
+wait_retry_after(wait_fixed(1))  # type: ignore[call-arg]  # keyword-only
+transient.is_transient("boom")  # type: ignore[arg-type]
