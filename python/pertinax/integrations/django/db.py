@@ -1,0 +1,190 @@
+"""``database_retry`` under Django: reconnect between attempts, never retry inside a transaction
+the call does not own, on every database alias.
+
+When the app is ready (and after every settings change) the ``"database"`` policy in
+:mod:`pertinax.policies` is replaced by :func:`django_policy` of the configured one, so
+``pertinax.database_retry``, ``retry(policy="database")`` and ``retry_context(policy=
+"database")`` all get this behaviour, also in functions decorated before.
+
+* **Which errors.** Django's database errors are decided here: ``OperationalError`` and
+  ``InterfaceError`` (a dropped or closed connection, a deadlock, a lock timeout) are retried;
+  on SQLite only "database is locked" and "database table is locked" are, since its other
+  operational errors (a missing table) never go away by waiting; ``IntegrityError`` and the
+  like never are. Any other exception is decided by the configured policy.
+* **Reconnecting.** Before each retry, every open connection that Django marked as having
+  failed and that no longer answers is closed (``close_if_unusable_or_obsolete``), on every
+  alias; the next attempt opens a new one. Without this, the next attempt reuses the dead
+  connection and fails with a different error.
+* **Transactions.** The decision to retry is taken after the exception has left every
+  ``atomic`` block opened inside the call, so any connection still in an atomic block is in a
+  transaction opened *outside* the call. Retrying there would run the next attempt inside a
+  broken transaction, so the error propagates at once, and a warning under
+  ``pertinax.django`` says why. Decorate outside the ``atomic`` block to retry the whole
+  transaction.
+"""
+
+import asyncio
+import logging
+import typing as t
+
+from django.db import connections
+from django.db.utils import DatabaseError, InterfaceError, OperationalError
+
+from pertinax import RetryCallState
+from pertinax.retry import retry_base, retry_if_exception_type
+
+if t.TYPE_CHECKING:
+    from pertinax.policies import Policy
+
+__all__ = ["close_failed_connections", "django_policy", "foreign_atomic_aliases", "is_db_transient"]
+
+POLICY_NAME = "database"
+log = logging.getLogger("pertinax.django")
+
+_SQLITE_TRANSIENT = ("database is locked", "database table is locked")
+
+
+def is_db_transient(exc: BaseException) -> bool:
+    """True for Django database errors that another attempt, on a new connection, may cure."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__ or exc
+    if type(cause).__module__.startswith("sqlite3"):
+        return any(text in str(exc) for text in _SQLITE_TRANSIENT)
+    return True
+
+
+def foreign_atomic_aliases() -> list[str]:
+    """Aliases whose connection (in this thread) is inside an ``atomic`` block."""
+    return [conn.alias for conn in _initialized() if conn.in_atomic_block]
+
+
+def close_failed_connections(retry_state: RetryCallState | None = None) -> None:
+    """Closes this thread's connections that failed and no longer answer (a ``before_sleep``)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        # Django refuses database work on an event loop's thread; the ORM's async API runs its
+        # queries in a worker thread, whose connections are closed by Django's own checks.
+        return
+    for conn in _initialized():
+        if not conn.in_atomic_block:
+            conn.close_if_unusable_or_obsolete()
+
+
+def _initialized() -> list[t.Any]:
+    try:
+        return list(connections.all(initialized_only=True))
+    except TypeError:  # Django < 4.1 has no initialized_only
+        return list(connections.all())
+
+
+class retry_outside_atomic(retry_base):  # noqa: N801 - named like tenacity's strategies
+    """Retries what ``inner`` retries, unless a connection is in an atomic block."""
+
+    def __init__(self, inner: t.Any) -> None:
+        self.inner = inner
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        if not self.inner(retry_state):
+            return False
+        aliases = foreign_atomic_aliases()
+        if aliases:
+            outcome = retry_state.outcome
+            error = outcome.exception() if outcome is not None and outcome.failed else None
+            log.warning(
+                "%s: not retrying %s: the database connection %s is inside an atomic block "
+                "opened outside the retried call, and a broken transaction cannot be retried "
+                "from inside; decorate outside transaction.atomic() to retry the whole "
+                "transaction",
+                _operation(retry_state),
+                f"{type(error).__name__}: {error}" if error is not None else "the result",
+                ", ".join(repr(a) for a in aliases),
+            )
+            return False
+        return True
+
+    def __repr__(self) -> str:
+        return f"retry_outside_atomic({self.inner!r})"
+
+
+def _operation(retry_state: RetryCallState) -> str:
+    name = getattr(retry_state.retry_object, "_name", None)
+    if name:
+        return str(name)
+    fn = retry_state.fn
+    return getattr(fn, "__qualname__", repr(fn)) if fn is not None else "<loop>"
+
+
+class _chain:  # noqa: N801 - a callback, named like one
+    """Calls each hook in turn (a ``before_sleep`` made of several)."""
+
+    __slots__ = ("hooks",)
+
+    def __init__(self, *hooks: t.Any) -> None:
+        self.hooks = tuple(h for h in hooks if h is not None)
+
+    def __call__(self, retry_state: RetryCallState) -> None:
+        for hook in self.hooks:
+            hook(retry_state)
+
+    def __repr__(self) -> str:
+        return f"_chain{self.hooks!r}"
+
+
+class retry_django_errors(retry_base):  # noqa: N801 - named like tenacity's strategies
+    """Decides Django's database errors with :func:`is_db_transient`; anything else as
+    ``inner`` does."""
+
+    def __init__(self, inner: t.Any) -> None:
+        self.inner = inner
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        if outcome is not None and outcome.failed:
+            error = outcome.exception()
+            if isinstance(error, DatabaseError):
+                return is_db_transient(error)
+        return bool(self.inner(retry_state))
+
+    def __repr__(self) -> str:
+        return f"retry_django_errors({self.inner!r})"
+
+
+def django_overrides(policy: "Policy", *, db_errors: bool = True) -> dict[str, t.Any]:
+    """The ``retry`` and ``before_sleep`` that give ``policy`` Django's connection and
+    transaction handling; with ``db_errors``, Django's database errors are decided by
+    :func:`is_db_transient`."""
+    kwargs = policy.kwargs
+    inner = kwargs.get("retry")
+    if isinstance(inner, retry_outside_atomic):
+        inner = inner.inner
+    if inner is None:
+        inner = retry_if_exception_type()
+    if db_errors and not isinstance(inner, retry_django_errors):
+        inner = retry_django_errors(inner)
+    before_sleep = kwargs.get("before_sleep")
+    if isinstance(before_sleep, _chain):
+        before_sleep = _chain(*(h for h in before_sleep.hooks if h is not close_failed_connections))
+    return {
+        "retry": retry_outside_atomic(inner),
+        "before_sleep": _chain(close_failed_connections, before_sleep),
+    }
+
+
+def django_policy(policy: "Policy") -> "Policy":
+    """``policy`` with Django's connection and transaction handling (see the module)."""
+    if getattr(policy.kwargs.get("retry"), "__class__", None) is retry_outside_atomic:
+        return policy
+    return policy.replace(**django_overrides(policy))
+
+
+def install_database_policy() -> None:
+    """Registers the Django-aware ``"database"`` policy, built from the configured one."""
+    from pertinax import policies
+
+    policies.register(django_policy(policies.get(POLICY_NAME)))
