@@ -5,7 +5,18 @@ from __future__ import annotations
 # Submodules are imported before the names that shadow them: after this block
 # ``pertinax.retry`` is the decorator, while ``sys.modules["pertinax.retry"]`` stays the
 # module, exactly as in tenacity.
-from . import _utils, after, before, before_sleep, logs, metrics, nap, stop, wait  # noqa: F401
+from . import (  # noqa: F401
+    _utils,
+    after,
+    before,
+    before_sleep,
+    logs,
+    metrics,
+    nap,
+    stop,
+    transient,
+    wait,
+)
 from . import retry as _retry_module  # noqa: F401
 from ._compat import install_as_tenacity as install_as_tenacity
 from ._decorator import retry
@@ -55,6 +66,7 @@ from .stop import (
     stop_never,
     stop_when_event_set,
 )
+from .transient import retry_if_transient, wait_retry_after
 from .wait import (
     wait_chain,
     wait_combine,
@@ -103,6 +115,7 @@ __all__ = [
     "retry_if_not_exception_type",
     "retry_if_not_result",
     "retry_if_result",
+    "retry_if_transient",
     "retry_never",
     "retry_unless_exception_type",
     "sleep",
@@ -125,6 +138,7 @@ __all__ = [
     "wait_none",
     "wait_random",
     "wait_random_exponential",
+    "wait_retry_after",
 ]
 
 # `tornado` is a module global, as in tenacity: `@retry` reads it at every decoration, so
