@@ -130,6 +130,14 @@ def test_stop_after_delay_counts_the_time_since_the_first_delivery(worker: Worke
     assert all(e < tasks.DEADLINE for e in elapsed[1:-1])
 
 
+def test_wait_retry_after_sets_the_countdown(worker: Worker) -> None:
+    # The server's Retry-After, read from the exception, becomes the countdown.
+    assert tasks.throttled.delay(1.5).get(timeout=TIMEOUT) == "served"
+    assert [e["when"] for e in tasks.events("countdown", "policy.throttled")] == [1.5]
+    first, second = tasks.events("body", "policy.throttled")
+    assert second["t"] - first["t"] >= 1.5 - 0.05
+
+
 def test_the_worker_stays_free_while_a_task_waits_in_the_broker(worker: Worker) -> None:
     a = tasks.slow_retry.delay()
     # Task A has failed once and its 3-second countdown is running.

@@ -26,6 +26,7 @@ from pertinax import (
     stop_after_delay,
     wait_exponential,
     wait_fixed,
+    wait_retry_after,
 )
 from pertinax.integrations.celery import IDLE_HEADER, START_HEADER, PolicyTask, policy_task
 
@@ -192,6 +193,25 @@ def set_alert(operation: str) -> None:
         record("alert", a.operation, rate=a.rate, value=a.value)
 
     pertinax.metrics.set_alert(operation, retry_rate=0.5, min_calls=1, callback=alert)
+
+
+@policy_task(
+    app,
+    policy=Retrying(
+        stop=stop_after_attempt(3),
+        wait=wait_retry_after(fallback=wait_fixed(0.1)),
+        retry=retry_if_exception_type(ConnectionError),
+    ),
+    bind=True,
+    name="policy.throttled",
+)
+def throttled(self: t.Any, seconds: float) -> str:
+    _body_event(self)
+    if self.request.retries == 0:
+        exc = ConnectionError("429 Too Many Requests")
+        exc.retry_after = seconds  # type: ignore[attr-defined]
+        raise exc
+    return "served"
 
 
 # --- the broker goes away while a retry is published ----------------------------------------
