@@ -110,6 +110,7 @@ class Worker:
         *,
         pool: str = "solo",
         concurrency: int = 1,
+        loglevel: str = "DEBUG",
         env: dict[str, str] | None = None,
         path: Path = HERE,
     ) -> None:
@@ -127,7 +128,7 @@ class Worker:
             self.proc = subprocess.Popen(
                 [
                     sys.executable, "-m", "celery", "-A", module, "worker",
-                    f"--pool={pool}", f"--concurrency={concurrency}", "--loglevel=DEBUG",
+                    f"--pool={pool}", f"--concurrency={concurrency}", f"--loglevel={loglevel}",
                     "--without-gossip", "--without-mingle", "--without-heartbeat",
                     "--prefetch-multiplier=1", "-n", f"pertinax-{os.getpid()}-%h",
                 ],

@@ -204,45 +204,50 @@ class PolicyTask(Task):  # type: ignore[misc]  # Task is untyped (Any)
             return call(*args, **kwargs)
         request = self.request
         in_process = bool(request.is_eager or request.called_directly)
+        first_retries = int(request.retries or 0)
         headers = dict(request.headers or {})
         now = time.time()
         started = _number(headers.get(START_HEADER), now)
         state = RetryCallState(controller, self.run, args, kwargs)
-        if not in_process:
-            state.attempt_number = int(request.retries or 0) + 1
-            state.start_time = time.monotonic() - max(0.0, now - started)
-            state.idle_for = _number(headers.get(IDLE_HEADER), 0.0)
-        while True:
-            action = controller.iter(state)
-            if not isinstance(action, DoAttempt):
-                return action  # a `before` hook cannot change this; kept for safety
-            try:
-                result = call(*args, **kwargs)
-            except _CONTROL:
-                raise
-            except BaseException:
-                state.set_exception(sys.exc_info())
-            else:
-                state.set_result(result)
-            decision = controller.iter(state)
-            if not isinstance(decision, DoSleep):
-                return decision  # the result; a give-up or a non-retried error raised
-            wait = float(decision)
-            if not in_process:
-                headers[START_HEADER] = started
-                headers[IDLE_HEADER] = float(state.idle_for)
-                if self._defer(state, wait, headers):
-                    return None  # not reached: _defer raises Celery's Retry
-            controller.sleep(wait)
-            state.prepare_for_next_attempt()
+        state.attempt_number = first_retries + 1
+        state.start_time = time.monotonic() - max(0.0, now - started)
+        state.idle_for = _number(headers.get(IDLE_HEADER), 0.0)
+        try:
+            while True:
+                action = controller.iter(state)
+                if not isinstance(action, DoAttempt):
+                    return action  # a `before` hook cannot change this; kept for safety
+                # The body sees `request.retries + 1 == attempt number` in every mode.
+                request.retries = int(state.attempt_number) - 1
+                try:
+                    result = call(*args, **kwargs)
+                except _CONTROL:
+                    raise
+                except BaseException:
+                    state.set_exception(sys.exc_info())
+                else:
+                    state.set_result(result)
+                decision = controller.iter(state)
+                if not isinstance(decision, DoSleep):
+                    return decision  # the result; a give-up or a non-retried error raised
+                wait = float(decision)
+                if not in_process:
+                    headers[START_HEADER] = started
+                    headers[IDLE_HEADER] = float(state.idle_for)
+                    self._defer(state, wait, headers)  # raises Celery's Retry, unless refused
+                controller.sleep(wait)
+                state.prepare_for_next_attempt()
+        finally:
+            if in_process:
+                # A direct call's request is the task's default one: leave it as it was.
+                request.retries = first_retries
 
-    def _defer(self, state: RetryCallState, wait: float, headers: dict[str, t.Any]) -> bool:
-        # Publishes the retry; returns False when the broker refused it.
+    def _defer(self, state: RetryCallState, wait: float, headers: dict[str, t.Any]) -> None:
+        # Publishes the retry (Celery's Retry propagates); returns when the broker refused it.
+        # After in-worker attempts, request.retries already counts them (see __call__).
         outcome = state.outcome
         exc = outcome.exception() if outcome is not None and outcome.failed else None
         request = self.request
-        # After in-worker attempts the next delivery's number is the attempts made so far.
-        request.retries = int(state.attempt_number) - 1
         try:
             raise self.retry(exc=exc, countdown=wait, headers=headers)
         except Reject as rejected:
@@ -254,7 +259,6 @@ class PolicyTask(Task):  # type: ignore[misc]  # Task is untyped (Any)
                 rejected.reason,
                 wait,
             )
-            return False
 
 
 def _number(value: t.Any, default: float) -> float:
