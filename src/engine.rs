@@ -46,6 +46,8 @@ pub struct Plan {
     pub returns_first_success: bool,
     /// Metrics, log levels and the success hook (`crate::observe`).
     pub observe: PlanObserve,
+    /// Compiled in testing mode (`crate::testing`): drivers never call the sleep.
+    pub skip_sleep: bool,
 }
 
 impl Plan {

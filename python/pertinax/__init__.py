@@ -17,8 +17,10 @@ from . import (  # noqa: F401
     transient,
     wait,
 )
+from . import policies as policies
 from . import retry as _retry_module  # noqa: F401
 from ._compat import install_as_tenacity as install_as_tenacity
+from ._context import retry_context
 from ._decorator import retry
 from ._outcome import (
     NO_RESULT,
@@ -35,12 +37,14 @@ from ._outcome import (
     IterState as IterState,
 )
 from ._pertinax import RetryCallState
+from ._policy import Policy
 from ._retrying import BaseRetrying, Retrying, WrappedFn
 from .after import after_log, after_nothing
 from .asyncio import AsyncRetrying
 from .before import before_log, before_nothing
 from .before_sleep import before_sleep_log, before_sleep_nothing
 from .nap import sleep, sleep_using_event
+from .policies import api_retry, database_retry, file_retry
 from .retry import (
     retry_all,
     retry_always,
@@ -90,6 +94,7 @@ __all__ = [
     "DoAttempt",
     "DoSleep",
     "Future",
+    "Policy",
     "RetryAction",
     "RetryCallState",
     "RetryError",
@@ -98,15 +103,20 @@ __all__ = [
     "WrappedFn",
     "after_log",
     "after_nothing",
+    "api_retry",
     "before_log",
     "before_nothing",
     "before_sleep_log",
     "before_sleep_nothing",
+    "database_retry",
+    "file_retry",
+    "policies",
     "retry",
     "retry_all",
     "retry_always",
     "retry_any",
     "retry_base",
+    "retry_context",
     "retry_if_exception",
     "retry_if_exception_cause_type",
     "retry_if_exception_message",

@@ -21,6 +21,7 @@ from .wait import wait_none
 if t.TYPE_CHECKING:
     import types
 
+    from ._policy import Policy
     from .asyncio.retry import RetryBaseT as AsyncRetryBaseT
     from .retry import RetryBaseT
     from .stop import StopBaseT
@@ -82,6 +83,7 @@ def retry(
     metrics: bool = ...,
     on_recovered: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = ...,
     log_levels: _logs.LevelsT | None = ...,
+    policy: str | Policy | None = ...,
 ) -> _AsyncRetryDecorator: ...
 
 
@@ -103,6 +105,7 @@ def retry(
     metrics: bool = True,
     on_recovered: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = None,
     log_levels: _logs.LevelsT | None = None,
+    policy: str | Policy | None = None,
 ) -> t.Callable[[t.Callable[P, R]], _RetryDecorated[P, R]]: ...
 
 
@@ -110,8 +113,20 @@ def retry(*dargs: t.Any, **dkw: t.Any) -> t.Any:
     """Retry the decorated function: ``@retry`` or ``@retry(stop=..., wait=..., ...)``.
 
     The arguments are those of :class:`Retrying`. A coroutine function is retried by an
-    :class:`AsyncRetrying`.
+    :class:`AsyncRetrying`. ``policy=`` starts from a :class:`Policy`, or from the registered
+    policy of that name (and follows later changes to it); explicit arguments override it.
     """
+    if "policy" in dkw:
+        # pertinax's own keyword: a registered policy's name (followed as it changes) or a
+        # Policy, with the explicit arguments on top.
+        policy = dkw.pop("policy")
+        if dargs:
+            raise TypeError("retry(): with policy=, give the other arguments by keyword")
+        if policy is not None:
+            from .policies import _decorate
+
+            overrides = dict(dkw)
+            return lambda f: _decorate(policy, overrides, f)
     if len(dargs) == 1 and callable(dargs[0]):
         # The bare form; like tenacity, keyword arguments given alongside are ignored.
         return retry()(dargs[0])

@@ -113,6 +113,10 @@ fn drive<'py, S: StateMut<'py>>(
 /// `time.sleep` is the real one, is skipped: nothing could observe it, and it costs a
 /// system call.
 fn sleep<'py>(py: Python<'py>, plan: &Plan, secs: &Num) -> PyResult<Bound<'py, PyAny>> {
+    if plan.skip_sleep {
+        // Testing mode: the sleep is not called at all (async drivers check `skips_sleep`).
+        return Ok(py.None().into_bound(py));
+    }
     if plan.sleep_is_default {
         let current = interned::time_attr(py, interned::sleep(py))?;
         if secs.is_zero() {
@@ -362,6 +366,13 @@ impl Call {
                 .core
                 .prepare_for_next_attempt(py),
         }
+    }
+
+    /// The plan was compiled in testing mode: the driver must not sleep (and `sleep()`
+    /// returns None without calling anything).
+    #[getter]
+    fn skips_sleep(&self) -> bool {
+        self.machine.plan.skip_sleep
     }
 
     /// Calls the plan's sleep for `seconds` and returns what it returns (an awaitable for an
