@@ -66,7 +66,7 @@ def test_transient_twice_then_success(worker: Worker) -> None:
 
     bodies = tasks.events("body", "policy.flaky")
     assert [b["retries"] for b in bodies] == [0, 1, 2]
-    waits = policy_waits(tasks.TRANSIENT, 2)
+    waits = policy_waits(tasks.TRANSIENT.retrying(), 2)
     countdowns = [e["when"] for e in tasks.events("countdown", "policy.flaky")]
     assert countdowns == waits
     # The first attempt's start and the countdowns so far travel in the headers.

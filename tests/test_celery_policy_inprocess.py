@@ -275,3 +275,72 @@ def test_with_the_json_result_serializer_only_type_and_message_survive() -> None
     assert isinstance(exc, pertinax.RetryError)
     assert isinstance(exc.last_attempt, str)
     assert "raised ZeroDivisionError" in exc.last_attempt
+
+
+def test_a_registered_policy_by_name_follows_re_registration() -> None:
+    app = eager_app()
+    sleep = Recorder()
+    pertinax.policies.register(
+        pertinax.Policy("celery-test", stop=stop_after_attempt(2), sleep=sleep, reraise=True)
+    )
+    runs: list[int] = []
+
+    @policy_task(app, policy="celery-test", bind=True, name="eager.by_name")
+    def down(self: t.Any) -> None:
+        runs.append(self.request.retries)
+        raise ConnectionError("down")
+
+    try:
+        with pytest.raises(ConnectionError):
+            down.delay().get()
+        assert runs == [0, 1]
+        # Registered again under the same name: the task follows without being redefined.
+        pertinax.policies.register(
+            pertinax.Policy("celery-test", stop=stop_after_attempt(3), sleep=sleep, reraise=True)
+        )
+        runs.clear()
+        with pytest.raises(ConnectionError):
+            down.delay().get()
+        assert runs == [0, 1, 2]
+        # Logs and metrics name the task, not the policy.
+        assert "eager.by_name" in pertinax.metrics.snapshot()
+    finally:
+        pertinax.policies.reset()
+
+
+def test_an_unknown_policy_name_fails_the_task_clearly() -> None:
+    app = eager_app()
+
+    @policy_task(app, policy="no-such-policy", name="eager.unknown")
+    def task() -> None:
+        pass
+
+    with pytest.raises(LookupError, match="no-such-policy"):
+        task.delay().get()
+
+
+def test_a_policy_object_and_the_testing_mode() -> None:
+    app = eager_app()
+    sleep = Recorder()
+    policy = pertinax.Policy(
+        "celery-eager", stop=stop_after_attempt(5), wait=wait_fixed(1), sleep=sleep
+    )
+    runs: list[int] = []
+
+    @policy_task(app, policy=policy, bind=True, name="eager.policy_object")
+    def down(self: t.Any) -> None:
+        runs.append(self.request.retries)
+        raise ConnectionError("down")
+
+    # pertinax's testing mode: every retry stops after N attempts and never sleeps.
+    with pertinax.testing.testing(attempts=2):
+        with pytest.raises(pertinax.RetryError) as raised:
+            down.delay().get()
+    assert raised.value.last_attempt.attempt_number == 2
+    assert runs == [0, 1]
+    assert sleep.waits == []
+    runs.clear()
+    with pytest.raises(pertinax.RetryError):
+        down.delay().get()
+    assert runs == [0, 1, 2, 3, 4]
+    assert sleep.waits == [1.0] * 4

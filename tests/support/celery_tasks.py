@@ -117,13 +117,16 @@ def _body_event(task: t.Any, **fields: t.Any) -> None:
     )
 
 
-# --- policies (Retrying controllers until the policies module lands) -----------------------
-TRANSIENT = Retrying(
+# --- policies: a Policy, a registered name, and a plain Retrying all work -------------------
+TRANSIENT = pertinax.Policy(
+    "transient",
     stop=stop_after_attempt(5),
     wait=wait_exponential(multiplier=0.25),
     retry=retry_if_exception_type(ConnectionError),
 )
-GIVE_UP = Retrying(stop=stop_after_attempt(3), wait=wait_fixed(0.2))
+pertinax.policies.register(
+    pertinax.Policy("give-up-fast", stop=stop_after_attempt(3), wait=wait_fixed(0.2))
+)
 
 
 @policy_task(app, policy=TRANSIENT, bind=True, name="policy.flaky")
@@ -140,13 +143,18 @@ def not_transient(self: t.Any) -> None:
     raise ValueError("bad input: not worth retrying")
 
 
-@policy_task(app, policy=GIVE_UP, bind=True, name="policy.gives_up")
+@policy_task(app, policy="give-up-fast", bind=True, name="policy.gives_up")
 def gives_up(self: t.Any) -> None:
     _body_event(self)
     raise ConnectionError("still down")
 
 
-@policy_task(app, policy=GIVE_UP.copy(reraise=True), bind=True, name="policy.gives_up_reraise")
+@policy_task(
+    app,
+    policy=Retrying(stop=stop_after_attempt(3), wait=wait_fixed(0.2), reraise=True),
+    bind=True,
+    name="policy.gives_up_reraise",
+)
 def gives_up_reraise(self: t.Any) -> None:
     _body_event(self)
     raise ConnectionError("still down")

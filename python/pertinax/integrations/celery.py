@@ -38,8 +38,10 @@ except ImportError as e:  # pragma: no cover - exercised by a test that hides th
         "pertinax.integrations.celery needs Celery: pip install 'pertinax[celery]'"
     ) from e
 
+from .. import policies, testing
 from .._outcome import DoAttempt, DoSleep
 from .._pertinax import RetryCallState
+from .._policy import Policy
 from .._retrying import BaseRetrying
 from ..wait import wait_base
 
@@ -69,13 +71,7 @@ _VISIBILITY_SCHEMES = frozenset({"redis", "rediss", "sentinel", "sqs", "socket"}
 _DEFAULT_VISIBILITY = 3600.0
 
 
-class _PolicyLike(t.Protocol):
-    @property
-    def name(self) -> str: ...
-    def retrying(self, **overrides: t.Any) -> BaseRetrying: ...
-
-
-PolicyT: t.TypeAlias = "str | _PolicyLike | BaseRetrying"
+PolicyT: t.TypeAlias = "str | Policy | BaseRetrying"
 
 
 def countdown_cap(app: Celery) -> float | None:
@@ -133,18 +129,15 @@ class _CappedWait(wait_base):
         return f"_CappedWait({self.inner!r}, cap={self.cap!r}, task_name={self.task_name!r})"
 
 
-def _resolve(policy: PolicyT) -> t.Any:
-    if isinstance(policy, str):
-        from .. import policies  # type: ignore[attr-defined,unused-ignore]
-
-        return policies.get(policy)
-    return policy
+def _resolve(policy: PolicyT) -> object:
+    return policies.get(policy) if isinstance(policy, str) else policy
 
 
-def _controller_for(policy: t.Any, task_name: str, cap: float | None) -> BaseRetrying:
+def _controller_for(policy: object, task_name: str, cap: float | None) -> BaseRetrying:
+    controller: BaseRetrying
     if isinstance(policy, BaseRetrying):
         controller = policy.copy(name=task_name)
-    elif callable(getattr(policy, "retrying", None)):
+    elif isinstance(policy, Policy):
         controller = policy.retrying(name=task_name)
     else:
         raise TypeError(
@@ -167,7 +160,7 @@ class PolicyTask(Task):  # type: ignore[misc]  # Task is untyped (Any)
 
     retry_policy: PolicyT | None = None
     max_retries = None
-    _pertinax_cache: tuple[t.Any, BaseRetrying] | None = None
+    _pertinax_cache: tuple[object, BaseRetrying] | None = None
     _pertinax_lock = threading.Lock()
 
     def retry_controller(self) -> BaseRetrying | None:
@@ -235,7 +228,8 @@ class PolicyTask(Task):  # type: ignore[misc]  # Task is untyped (Any)
                     headers[START_HEADER] = started
                     headers[IDLE_HEADER] = float(state.idle_for)
                     self._defer(state, wait, headers)  # raises Celery's Retry, unless refused
-                controller.sleep(wait)
+                if not testing.is_testing():  # the testing mode never sleeps
+                    controller.sleep(wait)
                 state.prepare_for_next_attempt()
         finally:
             if in_process:
@@ -291,9 +285,8 @@ def policy_task(
 ) -> t.Callable[[t.Callable[..., t.Any]], t.Any]:
     """``@app.task(**task_options)`` retried by ``policy``, on the app's own task class (or on
     ``base=`` when given)."""
-    if isinstance(policy, str):
-        pass  # looked up when the task runs: it may be registered later
-    elif not isinstance(policy, BaseRetrying) and not callable(getattr(policy, "retrying", None)):
+    # A name is looked up when the task runs: it may be registered later.
+    if not isinstance(policy, (str, Policy, BaseRetrying)):
         raise TypeError(
             f"policy_task: policy={policy!r} is not a Policy, a policy's registered name, or "
             "a Retrying"
