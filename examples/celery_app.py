@@ -16,7 +16,7 @@ import os
 import sys
 
 from celery import Celery
-from pertinax import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from pertinax import Policy, retry_if_exception_type, stop_after_attempt, wait_exponential
 from pertinax.integrations.celery import policy_task
 
 REDIS = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
@@ -24,7 +24,8 @@ app = Celery("celery_app", broker=REDIS, backend=REDIS)
 
 # Five attempts in all; 0.5 s, 1 s, 2 s... between them, spent in the broker (the worker runs
 # other tasks meanwhile); only connection errors are worth another attempt.
-FETCH_POLICY = Retrying(
+FETCH_POLICY = Policy(
+    "rates",
     stop=stop_after_attempt(5),
     wait=wait_exponential(multiplier=0.5, max=30),
     retry=retry_if_exception_type(ConnectionError),
@@ -46,8 +47,10 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["send"]:
         print(fetch_rate.delay("USD").get(timeout=60))
     else:
-        # Eager: the same policy, retried in this process (sleeping its waits, which the
-        # example shortens to keep the demo quick).
+        # Eager: the same policy, retried in this process. The testing mode skips the waits
+        # (and would cap the attempts) to keep the demo quick.
+        from pertinax import testing
+
         app.conf.task_always_eager = True
-        FETCH_POLICY.wait = wait_exponential(multiplier=0.01)
-        print(fetch_rate.delay("USD").get())
+        with testing.testing(attempts=5, cap=True):
+            print(fetch_rate.delay("USD").get())

@@ -17,11 +17,8 @@ import typing as t
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("redis")
-
-from support import celery_tasks as tasks  # noqa: E402
-from support.services import Worker  # noqa: E402
+from support import celery_tasks as tasks
+from support.services import Worker
 
 TIMEOUT = 30
 

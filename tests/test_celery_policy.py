@@ -7,18 +7,19 @@ signal in the worker, the metrics from the worker's own registry.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import typing as t
 import uuid
+from pathlib import Path
 
 import pertinax
 import pytest
 from pertinax import RetryCallState
-
-pytest.importorskip("redis")
-
-from support import celery_tasks as tasks  # noqa: E402
-from support.services import Worker  # noqa: E402
+from support import celery_tasks as tasks
+from support.services import Worker
 
 TIMEOUT = 30
 
@@ -181,3 +182,29 @@ def test_the_guides_inner_retry_plus_self_retry_works_as_with_tenacity(
     else:
         assert outcome[:2] == ("raised", "ConnectionError")
         assert [e["retries"] for e in events if e["kind"] == "guide"] == [0, 0, 1, 1, 2, 2]
+
+
+def test_the_example_app_runs_on_a_real_worker(redis_server: t.Any) -> None:
+    # README's Celery section: a worker in examples/, then `python celery_app.py send`. A
+    # database of its own keeps it apart from the tests' worker and queue.
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    url = redis_server.url.rsplit("/", 1)[0] + "/1"
+    env = {"CELERY_BROKER_URL": url}
+    example_worker = Worker("celery_app", url, path=examples, env=env)
+    try:
+        sent = subprocess.run(
+            [sys.executable, "celery_app.py", "send"],
+            cwd=examples,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT * 2,
+            check=False,
+        )
+        assert sent.returncode == 0, sent.stderr
+        assert sent.stdout.splitlines() == ["1 EUR = 1.08 USD"]
+        log = example_worker.log()
+        assert [f"attempt {n} for USD" in log for n in (1, 2, 3)] == [True] * 3
+        assert "example.fetch_rate" in log and "retry: Retry in 0.5s" in log
+    finally:
+        example_worker.close()

@@ -344,3 +344,21 @@ def test_a_policy_object_and_the_testing_mode() -> None:
         down.delay().get()
     assert runs == [0, 1, 2, 3, 4]
     assert sleep.waits == [1.0] * 4
+
+
+def test_pertinax_never_imports_celery_and_the_integration_names_its_extra() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import pertinax; assert 'celery' not in sys.modules\n"
+        "sys.modules['celery'] = None\n"
+        "try:\n"
+        "    import pertinax.integrations.celery\n"
+        "except ImportError as e:\n"
+        "    print(e)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "pip install 'pertinax[celery]'" in out.stdout
