@@ -8,7 +8,14 @@ a state rebuilt from the message: the attempt number is ``request.retries + 1``,
 since the first attempt and the waits so far travel in two message headers. A retry becomes
 ``self.retry(countdown=<the policy's wait>)``: the message goes back to the broker with an
 ETA and the worker slot is free meanwhile. Logs, metrics and alerts see one call per task
-run, named after the task, however many deliveries it takes.
+run, named after the task, however many deliveries it takes. The start time is the wall
+clock of the worker that ran the first attempt: workers whose clocks disagree shift
+``stop_after_delay`` by the difference.
+
+A give-up raises what the engine raises: the task's own exception with ``reraise=True``,
+else a ``RetryError``. Under the pickle result serializer the caller gets it whole; under
+json Celery sends exceptions as type and message, so the caller's ``RetryError`` holds the
+last attempt's text instead of the attempt.
 
 Eager runs (``task_always_eager``, ``.apply()``) and direct calls have no broker to wait in:
 they retry in-process, sleeping with the policy's own ``sleep`` (so pertinax's testing mode,
