@@ -98,7 +98,7 @@ def main() -> None:
     work = args.work_ms / 1000
 
     sys.path.insert(0, str(HERE.parent / "tests" / "support"))
-    from services import RedisServer, Worker
+    from celery_services import RedisServer, Worker
 
     redis = RedisServer()
     redis.start()

@@ -24,11 +24,11 @@ import pytest  # noqa: E402
 def redis_server():  # type: ignore[no-untyped-def]
     """Debian's redis-server on a free loopback port for the whole session (no persistence).
     A test may stop() and start() it again; it is running again after every test module."""
-    from support.services import RedisServer
+    from support.celery_services import RedisServer
 
     server = RedisServer()
-    server.start()
     try:
+        server.start()
         yield server
     finally:
         server.close()

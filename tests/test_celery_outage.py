@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from support import celery_tasks as tasks
-from support.services import Worker
+from support.celery_services import Worker
 
 TIMEOUT = 30
 

@@ -19,7 +19,7 @@ import pertinax
 import pytest
 from pertinax import RetryCallState
 from support import celery_tasks as tasks
-from support.services import Worker
+from support.celery_services import Worker
 
 TIMEOUT = 30
 
@@ -72,7 +72,7 @@ def test_transient_twice_then_success(worker: Worker) -> None:
     assert countdowns == waits
     # The first attempt's start and the countdowns so far travel in the headers.
     assert bodies[0]["started"] is None and bodies[0]["idle_for"] is None
-    assert bodies[1]["started"] == bodies[2]["started"] == pytest.approx(bodies[0]["t"], abs=0.5)
+    assert bodies[1]["started"] == bodies[2]["started"] == pytest.approx(bodies[0]["t"], abs=2)
     assert [b["idle_for"] for b in bodies[1:]] == [waits[0], waits[0] + waits[1]]
     # Each delivery waited at least its countdown.
     for before, after, wait in zip(bodies[:-1], bodies[1:], waits, strict=True):

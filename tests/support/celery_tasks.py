@@ -45,9 +45,12 @@ class AppTask(Task):  # type: ignore[misc]
 
 
 app = Celery("celery_tasks", task_cls=AppTask, set_as_current=False)
+_client: redis.Redis | None = None
 
 
 def configure(url: str) -> None:
+    global _client
+    _client = None
     app.conf.update(
         broker_url=url,
         result_backend=url,
@@ -63,8 +66,6 @@ def configure(url: str) -> None:
 
 
 configure(os.environ.get("PERTINAX_CELERY_BROKER", "redis://127.0.0.1:6379/0"))
-
-_client: redis.Redis | None = None
 
 
 def client() -> redis.Redis:
@@ -95,9 +96,16 @@ class ToRedis(logging.Handler):
         record("log", record_.name, level=record_.levelname, message=record_.getMessage())
 
 
-for _logger in ("pertinax", "pertinax.celery"):
-    logging.getLogger(_logger).addHandler(ToRedis(level=logging.DEBUG))
-logging.getLogger("pertinax").setLevel(logging.DEBUG)
+@signals.worker_init.connect
+def _logs_to_redis(**_: t.Any) -> None:
+    # Only in the worker: the test process's logging belongs to the other tests.
+    for name in ("pertinax", "pertinax.celery"):
+        logging.getLogger(name).addHandler(ToRedis(level=logging.DEBUG))
+    logging.getLogger("pertinax").setLevel(logging.DEBUG)
+    # A policy by name (registered here: the test process's registry is the other tests').
+    pertinax.policies.register(
+        pertinax.Policy("give-up-fast", stop=stop_after_attempt(3), wait=wait_fixed(0.2))
+    )
 
 
 @signals.task_retry.connect
@@ -123,9 +131,6 @@ TRANSIENT = pertinax.Policy(
     stop=stop_after_attempt(5),
     wait=wait_exponential(multiplier=0.25),
     retry=retry_if_exception_type(ConnectionError),
-)
-pertinax.policies.register(
-    pertinax.Policy("give-up-fast", stop=stop_after_attempt(3), wait=wait_fixed(0.2))
 )
 
 

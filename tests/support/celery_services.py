@@ -82,6 +82,7 @@ class RedisServer:
             except OSError:
                 pass
             time.sleep(0.02)
+        self.stop()
         raise RuntimeError(f"redis-server did not answer on port {self.port}: {self.log()}")
 
     def stop(self) -> None:
