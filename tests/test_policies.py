@@ -132,6 +132,12 @@ def test_bad_names(name) -> None:
         Policy(name)  # type: ignore[arg-type]
 
 
+def test_name_by_keyword_and_only_once() -> None:
+    assert Policy(name="p", stop=stop_after_attempt(2)) == Policy("p", stop=stop_after_attempt(2))
+    with pytest.raises(TypeError, match="name"):
+        Policy("p", name="q")  # type: ignore[misc]
+
+
 def test_immutable() -> None:
     policy = Policy("p", stop=stop_after_attempt(2))
     with pytest.raises(AttributeError, match="immutable"):

@@ -527,3 +527,62 @@ def test_async_retry_context(caplog: pytest.LogCaptureFixture) -> None:
     assert [r.getMessage() for r in records] == [
         "database: failed after 5 attempts: TimeoutError: slow"
     ]
+
+
+# --- differential: each preset behaves like the equivalent tenacity.retry(...) --------------
+
+
+def preset_scenario(decorate, *errors: BaseException) -> list[object]:
+    """Raises ``errors`` in turn, then returns; records every attempt, sleep and the end."""
+    import tenacity
+
+    events: list[object] = []
+    pending = list(errors)
+
+    def body() -> str:
+        events.append("attempt")
+        if pending:
+            raise pending.pop(0)
+        return "ok"
+
+    decorated = decorate(lambda seconds: events.append(("sleep", float(seconds))))(body)
+    try:
+        events.append(("result", decorated()))
+    except (Exception, tenacity.RetryError) as exc:
+        events.append(("raised", type(exc).__name__, str(exc)))
+    return events
+
+
+PRESET_EQUIVALENTS = {
+    "api": (api_retry, 3, (2, 1, 30)),
+    "database": (database_retry, 5, (1, 0.5, 10)),
+    "file_upload": (file_retry, 3, (3, 2, 60)),
+}
+SCENARIOS = [
+    (ConnectionError("a"), TimeoutError("b")),
+    (ConnectionError("a"),) * 6,
+    (ConnectionError("a"), ValueError("not transient")),
+    (FileNotFoundError(2, "gone"),),
+    (),
+]
+
+
+@pytest.mark.parametrize("name", sorted(PRESET_EQUIVALENTS))
+@pytest.mark.parametrize("errors", SCENARIOS)
+def test_differential_preset_against_tenacity(name, errors) -> None:
+    import tenacity
+
+    decorator, attempts, (multiplier, low, high) = PRESET_EQUIVALENTS[name]
+
+    def by_tenacity(sleep):
+        return tenacity.retry(
+            sleep=sleep,
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=tenacity.wait_exponential(multiplier=multiplier, min=low, max=high),
+            retry=tenacity.retry_if_exception(pertinax.transient.is_transient),
+            reraise=True,
+        )
+
+    expected = preset_scenario(by_tenacity, *errors)
+    assert preset_scenario(lambda sleep: decorator(sleep=sleep), *errors) == expected
+    assert preset_scenario(lambda sleep: retry(policy=name, sleep=sleep), *errors) == expected

@@ -210,7 +210,10 @@ def test_parse_retry_after() -> None:
 
 def test_repr_pickle_and_bad_arguments() -> None:
     wait = wait_retry_after(fallback=FALLBACK, max=12)
-    assert repr(wait) == f"wait_retry_after(fallback={FALLBACK!r}, max=12.0)"
+    assert repr(wait) == "wait_retry_after(fallback=wait_fixed(0.25), max=12)"
+    assert repr(wait_retry_after(max=2.5)) == (
+        "wait_retry_after(fallback=wait_exponential(min=1, max=30), max=2.5)"
+    )
     assert isinstance(wait, pertinax.wait.wait_base)
     copy = pickle.loads(pickle.dumps(wait))
     assert copy.max == 12.0 and copy.fallback.wait_fixed == 0.25
@@ -223,3 +226,100 @@ def test_repr_pickle_and_bad_arguments() -> None:
     assert wait_retry_after(max=datetime.timedelta(minutes=1)).max == 60.0
     with pytest.raises(TypeError):
         wait_retry_after(FALLBACK)  # type: ignore[misc]  # keyword-only
+
+
+def test_the_engine_runs_it_natively_unless_the_fallback_is_python(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Compiled natively, the engine reads `_seconds` and the fallback itself; the Python
+    # `__call__` only runs for a subclass or a Python fallback. Both give the same waits.
+    called: list[str] = []
+    original = wait_retry_after.__call__
+
+    def spy(self: wait_retry_after, retry_state: typing.Any) -> float:
+        called.append(type(self).__name__)
+        return original(self, retry_state)
+
+    monkeypatch.setattr(wait_retry_after, "__call__", spy)
+
+    class RateLimited(Exception):
+        retry_after = 2
+
+    def fail() -> object:
+        raise RateLimited
+
+    def down() -> object:
+        raise ConnectionError
+
+    class mine(wait_retry_after):
+        pass
+
+    assert sleeps_of(fail, wait_retry_after(fallback=FALLBACK)) == [2.0]
+    assert sleeps_of(down, wait_retry_after(fallback=FALLBACK)) == [0.25]
+    assert called == []
+    assert sleeps_of(fail, wait_retry_after(fallback=lambda rs: 0.75)) == [2.0]
+    assert sleeps_of(down, wait_retry_after(fallback=lambda rs: 0.75)) == [0.75]
+    assert sleeps_of(fail, mine(fallback=FALLBACK)) == [2.0]
+    # As in tenacity, the wait is also asked after the last attempt (stop_before_delay
+    # reads it): two calls per two-attempt loop.
+    assert called == ["wait_retry_after"] * 4 + ["mine"] * 2
+
+
+def test_changing_max_after_decoration_takes_effect() -> None:
+    class RateLimited(Exception):
+        retry_after = 20
+
+    wait = wait_retry_after(fallback=FALLBACK, max=30)
+    slept: list[float] = []
+
+    @pertinax.retry(wait=wait, stop=pertinax.stop_after_attempt(2), sleep=slept.append)
+    def f() -> None:
+        raise RateLimited
+
+    with pytest.raises(pertinax.RetryError):
+        f()
+    wait.max = 5.0
+    with pytest.raises(pertinax.RetryError):
+        f()
+    assert slept == [20.0, 5.0]
+
+
+def test_a_broken_headers_object_falls_back(caplog: pytest.LogCaptureFixture) -> None:
+    class Headers:
+        def get(self, key: str) -> str:
+            raise RuntimeError("broken headers")
+
+    class Odd(Exception):
+        headers = Headers()
+
+    def fail() -> object:
+        raise Odd
+
+    assert sleeps_of(fail, wait_retry_after(fallback=FALLBACK)) == [0.25]
+    assert "broken headers" in caplog.text
+
+
+def test_a_cycle_through_the_compiled_wait_is_collected() -> None:
+    import gc
+    import weakref
+
+    class RateLimited(Exception):
+        retry_after = 0
+
+    def build() -> weakref.ref[typing.Any]:
+        fallback = wait_fixed(0)
+        wait = wait_retry_after(fallback=fallback)
+
+        @pertinax.retry(wait=wait, stop=pertinax.stop_after_attempt(2))
+        def f() -> None:
+            raise RateLimited
+
+        with pytest.raises(pertinax.RetryError):
+            f()  # compiles the plan, natively: RetryAfter holding `_seconds` and the fallback
+        wait.owner = f  # type: ignore[attr-defined]  # f -> controller -> plan -> wait -> f
+        fallback.owner = f  # type: ignore[attr-defined]
+        return weakref.ref(f)
+
+    ref = build()
+    gc.collect()
+    assert ref() is None

@@ -72,7 +72,7 @@ class Policy:
     _name: str
     _kwargs: types.MappingProxyType[str, t.Any]
 
-    def __init__(self, name: str, /, **retrying_kwargs: t.Any) -> None:
+    def __init__(self, name: str, **retrying_kwargs: t.Any) -> None:
         if not isinstance(name, str):
             raise TypeError(f"Policy(): name must be a str, got {name!r}")
         if not name.strip():

@@ -8,7 +8,6 @@ the same ones the engine compiles, and falls back to ``repr()`` and ``==`` for a
 
 from __future__ import annotations
 
-import logging
 import typing as t
 
 from . import _utils
@@ -205,11 +204,3 @@ def _same_attr(x: object, y: object) -> bool:
     if func_x is not None and func_x is func_y:
         return True
     return same(x, y)
-
-
-def level_name(level: int) -> str:
-    """``logging.WARNING`` for 30, the number itself for a level without a name."""
-    name = logging.getLevelName(level)
-    return (
-        f"logging.{name}" if isinstance(name, str) and not name.startswith("Level ") else str(level)
-    )

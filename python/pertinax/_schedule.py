@@ -82,7 +82,7 @@ def _literal(node: ast.expr) -> object:
         and isinstance(node.operand, ast.Constant)
         and type(node.operand.value) in (int, float)
     ):
-        value = node.operand.value
+        value = t.cast("float", node.operand.value)
         return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, (ast.Call, ast.Name, ast.BinOp)):
         return _build(node)  # a strategy as an argument (wait_combine, wait_retry_after, ...)
@@ -99,8 +99,10 @@ def _build(node: ast.expr) -> object:
         return _construct(node.id, known[node.id], [], {})
     if not isinstance(node, ast.Call):
         _refuse(node, "not a strategy call")
-    if not isinstance(node.func, ast.Name) or node.func.id not in known:
+    if not isinstance(node.func, ast.Name):
         _refuse(node.func, "not a wait strategy")
+    if node.func.id not in known:
+        _refuse(node.func, f"{node.func.id!r} is not a wait strategy")
     if any(k.arg is None for k in node.keywords) or any(
         isinstance(a, ast.Starred) for a in node.args
     ):
@@ -141,7 +143,7 @@ def resolve(target: str) -> tuple[str, object, int | None]:
             f"unknown policy {target!r} (registered: {', '.join(registered)}); or give a wait "
             f"expression such as 'wait_exponential(multiplier=2, max=30)'"
         )
-    return target, parse(target), None
+    return "expression", parse(target), None
 
 
 @contextlib.contextmanager
@@ -149,12 +151,12 @@ def _draws(r: float) -> t.Iterator[None]:
     # Every draw the strategies make goes through the random module (looked up at call time),
     # so fixing random() and uniform() fixes the wait; restored afterwards.
     saved = random.random, random.uniform
-    random.random = lambda: r  # type: ignore[assignment]
-    random.uniform = lambda a, b: a + (b - a) * r  # type: ignore[assignment]
+    random.random = lambda: r
+    random.uniform = lambda a, b: a + (b - a) * r
     try:
         yield
     finally:
-        random.random, random.uniform = saved  # type: ignore[assignment]
+        random.random, random.uniform = saved
 
 
 def _evaluate(strategy: t.Any, attempt: int, r: float) -> float:
@@ -172,7 +174,7 @@ def _evaluate(strategy: t.Any, attempt: int, r: float) -> float:
 def schedule(target: str, attempts: int | None = None) -> Schedule:
     """The waits of ``target`` (a policy name or a wait expression)."""
     title, strategy, own_attempts = resolve(target)
-    count = attempts or own_attempts or DEFAULT_ATTEMPTS
+    count = attempts if attempts is not None else own_attempts or DEFAULT_ATTEMPTS
     if count < 1:
         raise ScheduleError(f"attempts must be at least 1, got {count}")
     rows: list[Row] = []
@@ -212,16 +214,16 @@ def plot(result: Schedule, path: str) -> None:
         ) from None
     x = [row.attempt for row in result.rows]
     figure, axes = plt.subplots(figsize=(8, 4.5))
-    axes.fill_between(
-        x, [r.low for r in result.rows], [r.high for r in result.rows], alpha=0.25, step="mid"
-    )
+    axes.fill_between(x, [r.low for r in result.rows], [r.high for r in result.rows], alpha=0.25)
     axes.plot(x, [r.wait for r in result.rows], marker="o", label="wait (jitter band shaded)")
+    axes.set_ylim(bottom=0)
     axes.set_xlabel("after attempt")
     axes.set_ylabel("wait (s)")
     elapsed = axes.twinx()
     elapsed.plot(
         x, [r.elapsed for r in result.rows], color="tab:red", linestyle="--", label="elapsed"
     )
+    elapsed.set_ylim(bottom=0)
     elapsed.set_ylabel("elapsed (s)")
     axes.set_title(f"{result.title}: {render(result.strategy)}", fontsize=9)
     handles = axes.get_legend_handles_labels()[0] + elapsed.get_legend_handles_labels()[0]

@@ -22,15 +22,8 @@ from . import _pertinax, _settings
 from ._policy import ARGUMENTS, Policy
 from ._settings import Problem, SettingsError
 from .stop import stop_after_attempt
+from .transient import retry_if_transient, wait_retry_after
 from .wait import wait_exponential
-
-try:
-    from .transient import (  # type: ignore[import-not-found, unused-ignore]
-        retry_if_transient,
-        wait_retry_after,
-    )
-except ImportError:  # pragma: no cover - until the transient module lands
-    from ._transient_standin import retry_if_transient, wait_retry_after
 
 if t.TYPE_CHECKING:
     from ._decorator import _RetryDecorated

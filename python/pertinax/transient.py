@@ -15,10 +15,12 @@ decides (``raise AppError(...) from exc``), or, without one, the exception it wa
 while handling (``__context__``), unless that was suppressed with ``from None``. So an
 application error wrapping a timeout is transient, while an ``IntegrityError`` caused by
 anything stays permanent. Nothing with an opinion anywhere in the chain means not transient.
+An exception group (``asyncio.TaskGroup``) is transient when every exception in it is.
 """
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import datetime
 import logging
@@ -26,7 +28,7 @@ import math
 import threading
 import typing
 
-from . import _transient_rules, _utils
+from . import _render, _transient_rules, _utils
 from .retry import retry_if_exception
 from .wait import wait_base, wait_exponential
 
@@ -52,6 +54,9 @@ _log = logging.getLogger("pertinax")
 # Copy-on-write, newest first: `is_transient` reads the tuple without a lock.
 _user_rules: tuple[Rule, ...] = ()
 _lock = threading.Lock()
+
+# Python 3.11's exception groups; nothing matches an empty tuple on 3.10.
+_GROUP: typing.Any = getattr(builtins, "BaseExceptionGroup", ())
 
 # Deep enough for any real wrapping; a bound so a pathological chain cannot spin.
 _MAX_CHAIN = 32
@@ -106,6 +111,10 @@ def _verdict(exc: BaseException) -> bool | None:
         verdict = _ask(rule, exc)
         if verdict is not None:
             return verdict
+    if isinstance(exc, _GROUP) and exc.exceptions:
+        # Several concurrent failures (asyncio.TaskGroup): worth another attempt only if
+        # every one of them is.
+        return all(is_transient(e) for e in exc.exceptions)
     return _transient_rules._one(exc)
 
 
@@ -126,10 +135,14 @@ def is_transient(exc: BaseException) -> bool:
     """Whether ``exc`` is a failure that another attempt may not meet."""
     if not isinstance(exc, BaseException):
         raise TypeError(f"is_transient() argument 'exc' must be an exception, got {exc!r}")
-    for link in _chain(exc):
-        verdict = _verdict(link)
-        if verdict is not None:
-            return verdict
+    verdict = _verdict(exc)
+    if verdict is not None:
+        return verdict
+    for link in _chain(exc):  # then what caused it, and so on
+        if link is not exc:
+            verdict = _verdict(link)
+            if verdict is not None:
+                return verdict
     return False
 
 
@@ -242,23 +255,34 @@ class wait_retry_after(wait_base):
         self.fallback = fallback
         self.max = seconds
 
+    # The engine compiles an exact instance natively (when the fallback is a built-in wait):
+    # `_seconds` is then called on failed attempts only, and a first-try success never
+    # builds a RetryCallState.
     def __call__(self, retry_state: RetryCallState) -> float:
         outcome = retry_state.outcome
         if outcome is not None and outcome.failed:
             exc = outcome.exception()
             if exc is not None:
-                for link in _chain(exc):
-                    raw = _retry_after_of(link)
-                    if raw is None:
-                        continue
-                    seconds = parse_retry_after(raw)
-                    if seconds is not None:
-                        return min(seconds, self.max)
-                    break  # a header we cannot read: the fallback decides
+                seconds = self._seconds(exc)
+                if seconds is not None:
+                    return seconds
         return float(self.fallback(retry_state))
 
+    def _seconds(self, exc: BaseException) -> float | None:
+        """The capped Retry-After of ``exc`` (or what caused it); None to ask the fallback."""
+        try:
+            for link in _chain(exc):
+                raw = _retry_after_of(link)
+                if raw is not None:
+                    seconds = parse_retry_after(raw)
+                    return None if seconds is None else min(seconds, self.max)
+        except Exception:
+            # Odd headers objects must not replace the user's exception with ours.
+            _log.warning("could not read Retry-After from %r", exc, exc_info=True)
+        return None
+
     def __repr__(self) -> str:
-        return f"wait_retry_after(fallback={self.fallback!r}, max={self.max!r})"
+        return f"wait_retry_after(fallback={_render.render(self.fallback)}, max={_render.render(self.max)})"
 
     def __reduce__(self) -> tuple[typing.Any, ...]:
         return (_rebuild_wait_retry_after, (self.fallback, self.max))
