@@ -18,6 +18,7 @@ from pathlib import Path
 import pertinax
 import pytest
 from pertinax import RetryCallState
+from pertinax.integrations.celery import countdown_cap
 from support import celery_tasks as tasks
 from support.celery_services import Worker
 
@@ -137,6 +138,24 @@ def test_wait_retry_after_sets_the_countdown(worker: Worker) -> None:
     assert [e["when"] for e in tasks.events("countdown", "policy.throttled")] == [1.5]
     first, second = tasks.events("body", "policy.throttled")
     assert second["t"] - first["t"] >= 1.5 - 0.05
+
+
+def test_countdowns_are_capped_below_the_visibility_timeout(worker: Worker) -> None:
+    # The worker's app says visibility_timeout=600: a longer countdown would have Redis
+    # deliver the task twice. The policy asks for 7200 s, twice; the worker warns once.
+    cap = countdown_cap(tasks.app)
+    assert cap is not None and cap < 600
+    results = [tasks.long_wait.delay() for _ in range(2)]
+    countdowns = wait_for_events("countdown", "policy.long_wait", 2)
+    assert [e["when"] for e in countdowns] == [cap, cap]
+    warnings = [
+        e["message"]
+        for e in tasks.events("log", "pertinax.celery")
+        if "policy.long_wait" in e["message"]
+    ]
+    assert len(warnings) == 1 and "7200" in warnings[0]
+    for r in results:
+        r.revoke()
 
 
 def test_the_worker_stays_free_while_a_task_waits_in_the_broker(worker: Worker) -> None:

@@ -99,8 +99,8 @@ class ToRedis(logging.Handler):
 @signals.worker_init.connect
 def _logs_to_redis(**_: t.Any) -> None:
     # Only in the worker: the test process's logging belongs to the other tests.
-    for name in ("pertinax", "pertinax.celery"):
-        logging.getLogger(name).addHandler(ToRedis(level=logging.DEBUG))
+    # pertinax.celery's records reach this handler through propagation.
+    logging.getLogger("pertinax").addHandler(ToRedis(level=logging.DEBUG))
     logging.getLogger("pertinax").setLevel(logging.DEBUG)
     # A policy by name (registered here: the test process's registry is the other tests').
     pertinax.policies.register(
@@ -305,3 +305,15 @@ def _guide_tasks(lib: t.Any) -> tuple[t.Any, t.Any]:
 
 
 GUIDE = {lib.__name__: _guide_tasks(lib) for lib in (tenacity, pertinax)}
+
+
+# --- a policy that asks for more than the visibility timeout allows -------------------------
+@policy_task(
+    app,
+    policy=Retrying(stop=stop_after_attempt(2), wait=wait_fixed(7200)),
+    bind=True,
+    name="policy.long_wait",
+)
+def long_wait(self: t.Any) -> None:
+    _body_event(self)
+    raise ConnectionError("down for hours")
