@@ -29,3 +29,18 @@ def transient_log(caplog: pytest.LogCaptureFixture) -> typing.Iterator[pytest.Lo
     finally:
         logger.removeHandler(caplog.handler)
         logger.disabled = disabled
+
+
+# --- real services --------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def redis_server():  # type: ignore[no-untyped-def]
+    """Debian's redis-server on a free loopback port for the whole session (no persistence).
+    A test may stop() and start() it again; it is running again after every test module."""
+    from tests.support.celery_services import RedisServer
+
+    server = RedisServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
