@@ -17,6 +17,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
+
 from tests.support import celery_tasks as tasks
 from tests.support.celery_services import Worker
 

@@ -19,6 +19,7 @@ import pertinax
 import pytest
 from pertinax import RetryCallState
 from pertinax.integrations.celery import countdown_cap
+
 from tests.support import celery_tasks as tasks
 from tests.support.celery_services import Worker
 

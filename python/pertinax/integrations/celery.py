@@ -26,11 +26,8 @@ requeueing it: the message is gone). A :class:`PolicyTask` waits in the worker i
 runs the next attempt there; see :meth:`PolicyTask.__call__` for why.
 """
 
-from __future__ import annotations
-
 import logging
 import math
-import sys
 import threading
 import time
 import typing as t
@@ -165,7 +162,7 @@ class PolicyTask(Task):  # type: ignore[misc]  # Task is untyped (Any)
     Celery's ``max_retries``.
     """
 
-    retry_policy: PolicyT | None = None
+    retry_policy: "PolicyT | None" = None
     max_retries = None
     _pertinax_cache: tuple[object, BaseRetrying] | None = None
     _pertinax_lock = threading.Lock()
@@ -223,8 +220,8 @@ class PolicyTask(Task):  # type: ignore[misc]  # Task is untyped (Any)
                     result = call(*args, **kwargs)
                 except _CONTROL:
                     raise
-                except BaseException:
-                    state.set_exception(sys.exc_info())
+                except BaseException as exc:
+                    state.set_exception((type(exc), exc, exc.__traceback__))
                 else:
                     state.set_result(result)
                 decision = controller.iter(state)
