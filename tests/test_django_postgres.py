@@ -25,7 +25,7 @@ from pathlib import Path
 import pg_cluster
 import pytest
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).parent / "django_site"
 ROWS = 500
 RESTART_AFTER = 150
 
