@@ -214,7 +214,7 @@ def test_sqlite_locked_and_other_errors(tmp_path: Path) -> None:
 
 # --- Django -------------------------------------------------------------------------------------
 
-DJANGO_CHILD = Path(__file__).with_name("django_db_errors.py")
+DJANGO_CHILD = Path(__file__).parent / "support" / "django_db_errors.py"
 
 
 def test_django_database_errors(pg: str, tmp_path: Path) -> None:
