@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod num;
 pub mod observe;
 pub mod py;
+pub mod resilience;
 pub mod state;
 pub mod stats;
 pub mod strategy;
