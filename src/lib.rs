@@ -32,6 +32,10 @@ mod _pertinax {
         metrics_reset, metrics_set_alert, metrics_snapshot, operation_name, set_retry_hook,
     };
     #[pymodule_export]
+    use crate::py::resilience::{
+        resilience_snapshot, CircuitBreaker, CircuitOpenError, RetryBudget,
+    };
+    #[pymodule_export]
     use crate::py::strategies::{
         begin_statistics, evaluate_retry, evaluate_stop, evaluate_wait, strategy_changed,
     };

@@ -23,7 +23,7 @@ from ._outcome import (
 from ._outcome import (
     IterState as IterState,
 )
-from ._pertinax import RetryCallState
+from ._pertinax import CircuitBreaker, CircuitOpenError, RetryBudget, RetryCallState
 from ._retrying import BaseRetrying, Retrying, WrappedFn
 from .after import after_log, after_nothing
 from .asyncio import AsyncRetrying
@@ -75,10 +75,13 @@ __all__ = [
     "AttemptManager",
     "BaseAction",
     "BaseRetrying",
+    "CircuitBreaker",
+    "CircuitOpenError",
     "DoAttempt",
     "DoSleep",
     "Future",
     "RetryAction",
+    "RetryBudget",
     "RetryCallState",
     "RetryError",
     "Retrying",

@@ -29,12 +29,34 @@ import typing as t
 
 from . import _pertinax
 
-__all__ = ["Alert", "clear_alerts", "operation_name", "reset", "set_alert", "snapshot"]
+__all__ = [
+    "Alert",
+    "breakers",
+    "budgets",
+    "clear_alerts",
+    "operation_name",
+    "reset",
+    "set_alert",
+    "snapshot",
+]
 
 
 def snapshot() -> dict[str, dict[str, t.Any]]:
     """Every operation that has been called, as plain data: ``{name: {counter: value}}``."""
     return _pertinax.metrics_snapshot()
+
+
+def breakers() -> dict[str, dict[str, t.Any]]:
+    """Every live :class:`~pertinax.CircuitBreaker` by name: its ``state``, the transitions
+    this process saw (``opened``, ``half_opened``, ``closed``), calls ``rejected`` while open,
+    and the local window's ``failure_rate`` over ``window_calls`` outcomes."""
+    return _pertinax.resilience_snapshot()["breakers"]
+
+
+def budgets() -> dict[str, dict[str, t.Any]]:
+    """Every live :class:`~pertinax.RetryBudget` by name: ``retries`` it paid for, retries
+    refused because it was ``exhausted``, ``successes`` credited, and retries ``available``."""
+    return _pertinax.resilience_snapshot()["budgets"]
 
 
 def reset() -> None:

@@ -6,5 +6,6 @@ pub mod driver;
 pub mod engine;
 pub mod interned;
 pub mod observe;
+pub mod resilience;
 pub mod strategies;
 pub mod wrapper;
