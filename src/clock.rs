@@ -11,8 +11,8 @@ use std::time::Instant;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
+use crate::names;
 use crate::num::Num;
-use crate::py::interned;
 
 pub fn original_monotonic(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     static CELL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -43,7 +43,7 @@ pub fn monotonic(py: Python<'_>) -> PyResult<Num> {
 /// `monotonic`, with the Rust instant it was read at when it came from Rust's clock: a call's
 /// duration (for the metrics) starts from the same reading, instead of taking another.
 pub fn monotonic_at(py: Python<'_>) -> PyResult<(Num, Option<Instant>)> {
-    let current = interned::time_attr(py, interned::monotonic(py))?;
+    let current = names::time_attr(py, names::monotonic(py))?;
     let original = original_monotonic(py)?;
     if current.is(original) {
         let now = Instant::now();

@@ -12,63 +12,19 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 
+mod callbacks;
+mod plan;
+
+pub use callbacks::{with_context, Resume};
+pub use plan::Plan;
+
+use callbacks::{eval_retry, eval_stop, eval_wait, give_up, hook, Flow};
+
+use crate::names;
 use crate::num::Num;
-use crate::observe::{CallObs, PlanObserve};
-use crate::py::interned;
-use crate::state::{Core, NextAction, Outcome, OutcomeRef, StateMut, StateView};
+use crate::observe::call::CallObs;
+use crate::state::{NextAction, Outcome, OutcomeRef, StateMut};
 use crate::stats::Stats;
-use crate::strategy::retry::Retry;
-use crate::strategy::stop::Stop;
-use crate::strategy::wait::Wait;
-use crate::strategy::Callback;
-
-/// Everything a controller says about how to retry, compiled once.
-pub struct Plan {
-    pub stop: Stop,
-    pub wait: Wait,
-    pub retry: Retry,
-    pub before: Option<Callback>,
-    pub after: Option<Callback>,
-    pub before_sleep: Option<Callback>,
-    pub retry_error_callback: Option<Callback>,
-    pub sleep: Py<PyAny>,
-    /// The sleep is pertinax's default (`time.sleep`, looked up at call time).
-    pub sleep_is_default: bool,
-    pub reraise: bool,
-    pub retry_error_cls: Py<PyAny>,
-    pub enabled: bool,
-    /// Some Python code will want a `RetryCallState`: make one for every call.
-    pub needs_state: bool,
-    /// `strategy::generation()` when the strategies were read.
-    pub generation: u64,
-    /// A first attempt that returns is the result: no `before` hook, no state to build, and
-    /// a retry predicate that never retries a returned value.
-    pub returns_first_success: bool,
-    /// Metrics, log levels and the success hook (`crate::observe`).
-    pub observe: PlanObserve,
-}
-
-impl Plan {
-    pub fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
-        self.stop.traverse(visit)?;
-        self.wait.traverse(visit)?;
-        self.retry.traverse(visit)?;
-        for cb in [
-            &self.before,
-            &self.after,
-            &self.before_sleep,
-            &self.retry_error_callback,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            visit.call(&cb.obj)?;
-        }
-        visit.call(&self.sleep)?;
-        self.observe.traverse(visit)?;
-        visit.call(&self.retry_error_cls)
-    }
-}
 
 /// What the driver must do next.
 pub enum Step<'py> {
@@ -76,43 +32,6 @@ pub enum Step<'py> {
     Sleep(Num),
     Return(Bound<'py, PyAny>),
     Await(Bound<'py, PyAny>),
-}
-
-/// A value handed back into the machine: the result of a strategy, or of an awaited callback.
-pub enum Resume<'py> {
-    Nothing,
-    Bool(bool),
-    Num(Num),
-    Obj(Bound<'py, PyAny>),
-}
-
-impl<'py> Resume<'py> {
-    fn truthy(&self) -> PyResult<bool> {
-        match self {
-            Resume::Nothing => Ok(false),
-            Resume::Bool(b) => Ok(*b),
-            Resume::Num(n) => Ok(!n.is_zero()),
-            Resume::Obj(o) => o.is_truthy(),
-        }
-    }
-
-    fn into_num(self) -> Num {
-        match self {
-            Resume::Num(n) => n,
-            Resume::Obj(o) => Num::from_py(&o),
-            Resume::Bool(b) => Num::Int(i64::from(b)),
-            Resume::Nothing => Num::Int(0),
-        }
-    }
-
-    fn into_obj(self, py: Python<'py>) -> Bound<'py, PyAny> {
-        match self {
-            Resume::Obj(o) => o,
-            Resume::Num(n) => n.to_py(py),
-            Resume::Bool(b) => pyo3::types::PyBool::new(py, b).to_owned().into_any(),
-            Resume::Nothing => py.None().into_bound(py),
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,29 +115,6 @@ impl Machine {
         self.stats.traverse(visit)
     }
 
-    /// Records the outcome of an attempt.
-    pub fn record<'py, S: StateMut<'py>>(&self, st: &mut S, outcome: Outcome) -> PyResult<()> {
-        let py = st.py();
-        let now = if st.observable() {
-            Some(crate::clock::monotonic(py)?)
-        } else {
-            // Nobody can read it yet; it is taken when a stop strategy or the statistics
-            // first need it.
-            None
-        };
-        st.with_core(|c| {
-            c.outcome = outcome;
-            c.future = None;
-            c.outcome_timestamp = now;
-        })
-    }
-
-    /// Moves the state to the next attempt. Drivers call it before they sleep, as tenacity does.
-    pub fn prepare<'py, S: StateMut<'py>>(&self, st: &mut S) -> PyResult<()> {
-        let py = st.py();
-        st.with_core(|c| c.prepare_for_next_attempt(py))?
-    }
-
     pub fn advance<'py, S: StateMut<'py>>(
         &mut self,
         st: &mut S,
@@ -254,14 +150,14 @@ impl Machine {
                     obs.attempted();
                     let (interrupt, try_again) = match exc {
                         Some(e) => (
-                            interned::is_interrupt(py, e),
-                            e.is_instance(interned::try_again(py)?)?,
+                            names::is_interrupt(py, e),
+                            e.is_instance(names::try_again(py)?)?,
                         ),
                         None => (false, false),
                     };
                     match triage(interrupt, try_again) {
                         Triage::Interrupt => {
-                            obs.settle(st, None)?;
+                            obs.settle(st)?;
                             return finish(outcome);
                         }
                         Triage::Explicit => {
@@ -284,9 +180,13 @@ impl Machine {
                 Phase::RetryDone => {
                     if !resume.truthy().map_err(|e| with_context(st, e))? {
                         *phase = Phase::Idle;
-                        if let Some(aw) = obs.settle(st, plan.observe.on_recovered.as_ref())? {
-                            *phase = Phase::RecoveredDone;
-                            return Ok(Step::Await(aw));
+                        if obs.settle(st)? {
+                            if let Some(cb) = &plan.on_recovered {
+                                if let Some(aw) = hook(st, cb)? {
+                                    *phase = Phase::RecoveredDone;
+                                    return Ok(Step::Await(aw));
+                                }
+                            }
                         }
                         return finish(st.outcome()?);
                     }
@@ -314,10 +214,10 @@ impl Machine {
                     st.with_core(|c| c.upcoming_sleep = upcoming)?;
                     let elapsed = st.seconds_since_start()?;
                     if let Some(elapsed) = &elapsed {
-                        stats.set(py, interned::delay_since_first_attempt(py), elapsed)?;
+                        stats.set(py, names::delay_since_first_attempt(py), elapsed)?;
                     } else if let Some(d) = &stats.dict {
                         d.bind(py)
-                            .set_item(interned::delay_since_first_attempt(py), py.None())?;
+                            .set_item(names::delay_since_first_attempt(py), py.None())?;
                     }
                     *phase = Phase::StopDone;
                     match eval_stop(st, &plan.stop)? {
@@ -380,6 +280,28 @@ impl Machine {
     }
 }
 
+/// Records the outcome of an attempt.
+pub fn record<'py, S: StateMut<'py>>(st: &mut S, outcome: Outcome) -> PyResult<()> {
+    let now = if st.observable() {
+        Some(crate::clock::monotonic(st.py())?)
+    } else {
+        // Nobody can read it yet; it is taken when a stop strategy or the statistics first
+        // need it.
+        None
+    };
+    let released = st.with_core(|c| c.put_outcome(outcome, now))?;
+    drop(released);
+    Ok(())
+}
+
+/// Moves the state to the next attempt. Drivers call it before they sleep, as tenacity does.
+pub fn prepare<'py, S: StateMut<'py>>(st: &mut S) -> PyResult<()> {
+    let next = st.attempt_number()?.add(st.py(), &Num::Int(1))?;
+    let released = st.with_core(|c| c.reset_for_attempt(next))?;
+    drop(released);
+    Ok(())
+}
+
 /// Makes sure the outcome has its timestamp before anything can read it.
 fn stamp<'py, S: StateMut<'py>>(st: &mut S) -> PyResult<()> {
     let missing =
@@ -422,87 +344,10 @@ fn schedule_sleep<'py, S: StateMut<'py>>(
     stats.idle_for = idle_stat;
     stats.attempts += 1;
     if !unchanged {
-        stats.set(py, interned::idle_for(py), &stats.idle_for)?;
+        stats.set(py, names::idle_for(py), &stats.idle_for)?;
     }
-    stats.set(py, interned::attempt_number(py), &Num::Int(stats.attempts))?;
+    stats.set(py, names::attempt_number(py), &Num::Int(stats.attempts))?;
     obs.retrying(st, &upcoming)
-}
-
-/// The error to raise when the stop strategy says stop and there is no callback.
-#[cold]
-fn give_up<'py, S: StateMut<'py>>(plan: &Plan, st: &mut S) -> PyErr {
-    match try_give_up(plan, st) {
-        Ok(e) | Err(e) => e,
-    }
-}
-
-fn try_give_up<'py, S: StateMut<'py>>(plan: &Plan, st: &mut S) -> PyResult<PyErr> {
-    let py = st.py();
-    let fut = st.with_core(|c: &mut Core| c.future(py))??;
-    let fut = match fut {
-        Some(f) => f,
-        None => py.None().into_bound(py),
-    };
-    let err = plan.retry_error_cls.bind(py).call1((&fut,))?;
-    if plan.reraise {
-        // tenacity calls reraise() and, if it returns, raises the RetryError itself.
-        err.call_method0(interned::reraise(py))?;
-    }
-    let cause = match st.outcome()? {
-        OutcomeRef::Raised(e) => e.into_any(),
-        _ => py.None().into_bound(py),
-    };
-    let pyerr = PyErr::from_value(err);
-    let value = pyerr.value(py);
-    // `raise err from cause`: sets __cause__ and __suppress_context__.
-    value.setattr(pyo3::intern!(py, "__cause__"), cause)?;
-    Ok(pyerr)
-}
-
-/// Runs a before/after/before_sleep hook; an async hook hands back its awaitable.
-fn hook<'py, S: StateMut<'py>>(st: &mut S, cb: &Callback) -> PyResult<Option<Bound<'py, PyAny>>> {
-    let obj = st.object()?;
-    let out = cb
-        .obj
-        .bind(st.py())
-        .call1((obj,))
-        .map_err(|e| with_context(st, e))?;
-    Ok(if cb.is_async { Some(out) } else { None })
-}
-
-fn eval_retry<'py, S: StateMut<'py>>(st: &mut S, retry: &Retry) -> PyResult<Flow<'py>> {
-    if let Retry::Python(cb) = retry {
-        if cb.is_async {
-            return Ok(Flow::Await(cb.call(st).map_err(|e| with_context(st, e))?));
-        }
-    }
-    let v = retry.evaluate(st).map_err(|e| with_context(st, e))?;
-    Ok(Flow::Ready(Resume::Bool(v)))
-}
-
-fn eval_wait<'py, S: StateMut<'py>>(st: &mut S, wait: &Wait) -> PyResult<Flow<'py>> {
-    if let Wait::Python(cb) = wait {
-        if cb.is_async {
-            return Ok(Flow::Await(cb.call(st).map_err(|e| with_context(st, e))?));
-        }
-    }
-    let v = wait.evaluate(st).map_err(|e| with_context(st, e))?;
-    Ok(Flow::Ready(Resume::Num(v)))
-}
-
-fn eval_stop<'py, S: StateMut<'py>>(st: &mut S, stop: &Stop) -> PyResult<Flow<'py>> {
-    if let Stop::Python(cb) = stop {
-        if cb.is_async {
-            return Ok(Flow::Await(cb.call(st).map_err(|e| with_context(st, e))?));
-        }
-    }
-    let v = stop.evaluate(st).map_err(|e| with_context(st, e))?;
-    Ok(Flow::Ready(Resume::Bool(v)))
-}
-
-enum Flow<'py> {
-    Ready(Resume<'py>),
-    Await(Bound<'py, PyAny>),
 }
 
 /// Ends the call with its outcome: the value, or the attempt's own exception, unchanged.
@@ -512,25 +357,6 @@ fn finish(outcome: OutcomeRef<'_>) -> PyResult<Step<'_>> {
         OutcomeRef::Raised(e) => Err(PyErr::from_value(e)),
         OutcomeRef::Missing => Err(crate::errors::internal("no outcome to finish with")),
     }
-}
-
-/// A failure in a callback or a strategy propagates as itself; the user's own exception, when
-/// the attempt raised one, stays reachable as its `__context__`.
-pub fn with_context<'py>(st: &dyn StateView<'py>, err: PyErr) -> PyErr {
-    let py = st.py();
-    if let Ok(OutcomeRef::Raised(user)) = st.outcome() {
-        let value = err.value(py);
-        if !value.is(&user) {
-            let has_context = value
-                .getattr(pyo3::intern!(py, "__context__"))
-                .map(|c| !c.is_none())
-                .unwrap_or(true);
-            if !has_context {
-                let _ = value.setattr(pyo3::intern!(py, "__context__"), user);
-            }
-        }
-    }
-    err
 }
 
 #[cfg(test)]

@@ -10,3 +10,10 @@ pub fn internal(what: &str) -> PyErr {
         "pertinax internal error: {what}; please report it with the code that triggered it"
     ))
 }
+
+/// A step of a call asked for while one of its steps runs (a callback that calls `next()`
+/// on its own loop): refused, with a running generator's words.
+#[cold]
+pub fn already_running() -> PyErr {
+    pyo3::exceptions::PyValueError::new_err("generator already executing")
+}

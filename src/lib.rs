@@ -1,11 +1,9 @@
 //! pertinax's native core. This file is the table of contents; the logic lives in the modules.
 
-pub mod alert;
 pub mod clock;
 pub mod engine;
 pub mod errors;
-pub mod events;
-pub mod metrics;
+pub mod names;
 pub mod num;
 pub mod observe;
 pub mod py;
@@ -21,20 +19,26 @@ mod _pertinax {
     #[pymodule_export]
     use crate::py::attempt::{AttemptManager, Ready};
     #[pymodule_export]
+    use crate::py::attempt_loop::{iterate, AttemptLoop};
+    #[pymodule_export]
+    use crate::py::call::Call;
+    #[pymodule_export]
     use crate::py::call_state::RetryCallState;
     #[pymodule_export]
-    use crate::py::driver::{async_decision, call, iterate, step, AttemptLoop, Call};
-    #[pymodule_export]
-    use crate::py::engine::Engine;
+    use crate::py::decision::{async_decision, step};
     #[pymodule_export]
     use crate::py::observe::{
         log_levels, log_reset_cache, log_set_levels, metrics_advance_clock, metrics_clear_alerts,
         metrics_reset, metrics_set_alert, metrics_snapshot, operation_name, set_retry_hook,
     };
     #[pymodule_export]
+    use crate::py::plan_cache::Engine;
+    #[pymodule_export]
     use crate::py::resilience::{
         resilience_snapshot, CircuitBreaker, CircuitOpenError, RetryBudget,
     };
+    #[pymodule_export]
+    use crate::py::routing::call;
     #[pymodule_export]
     use crate::py::strategies::{
         begin_statistics, evaluate_retry, evaluate_stop, evaluate_wait, strategy_changed,
@@ -55,13 +59,13 @@ mod _pertinax {
                 "release"
             },
         )?;
-        m.add("ATTEMPT", crate::py::driver::ATTEMPT)?;
-        m.add("SLEEP", crate::py::driver::SLEEP)?;
-        m.add("RETURN", crate::py::driver::RETURN)?;
-        m.add("AWAIT", crate::py::driver::AWAIT)?;
+        m.add("ATTEMPT", crate::py::call::ATTEMPT)?;
+        m.add("SLEEP", crate::py::call::SLEEP)?;
+        m.add("RETURN", crate::py::call::RETURN)?;
+        m.add("AWAIT", crate::py::call::AWAIT)?;
         // Remember the real `time.sleep` and `time.monotonic` now, before any test patches
         // them: pertinax takes shortcuts only while they are still in place.
-        crate::py::interned::original_time_sleep(m.py())?;
+        crate::names::original_time_sleep(m.py())?;
         crate::clock::original_monotonic(m.py())?;
         crate::py::observe::install_logger(m.py())?;
         Ok(())

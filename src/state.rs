@@ -1,14 +1,15 @@
 //! Per-call state as plain Rust data, and the views the strategies read it through.
 //!
 //! A call that no Python code can observe keeps its state in a [`Core`] on the Rust stack. When
-//! a Python callback needs a `RetryCallState`, the same `Core` lives inside that object instead
-//! (see `py::call_state`), so the engine and the strategies work the same way on both.
+//! a Python callback needs a `RetryCallState`, the same `Core` lives inside that object instead,
+//! so the engine and the strategies work the same way on both: they see the state only through
+//! the [`StateView`] and [`StateMut`] traits (the views over Python objects live with the
+//! bindings, in `py::views`).
 
 use pyo3::prelude::*;
 
+use crate::names;
 use crate::num::Num;
-use crate::py::call_state::RetryCallState;
-use crate::py::interned;
 
 /// The outcome of the latest attempt.
 #[derive(Debug)]
@@ -47,12 +48,13 @@ impl Outcome {
     }
 }
 
+/// What a finished `Future` holds: its exception, or its result.
 #[cold]
-fn resolve_future<'py>(fut: &Bound<'py, PyAny>) -> PyResult<OutcomeRef<'py>> {
-    let exc = fut.call_method0(interned::exception(fut.py()))?;
+pub fn resolve_future<'py>(fut: &Bound<'py, PyAny>) -> PyResult<OutcomeRef<'py>> {
+    let exc = fut.call_method0(names::exception(fut.py()))?;
     if exc.is_none() {
         Ok(OutcomeRef::Returned(
-            fut.call_method0(interned::result(fut.py()))?,
+            fut.call_method0(names::result(fut.py()))?,
         ))
     } else {
         Ok(OutcomeRef::Raised(exc))
@@ -97,40 +99,58 @@ impl Core {
     }
 
     pub fn seconds_since_start(&self, py: Python<'_>) -> PyResult<Option<Num>> {
-        match &self.outcome_timestamp {
-            None => Ok(None),
-            Some(ts) => ts.sub(py, &self.start_time).map(Some),
-        }
+        elapsed(py, self.clock_readings(py))
     }
 
-    pub fn set_outcome(&mut self, outcome: Outcome, timestamp: Num) {
-        self.outcome = outcome;
-        self.future = None;
-        self.outcome_timestamp = Some(timestamp);
-    }
-
-    pub fn prepare_for_next_attempt(&mut self, py: Python<'_>) -> PyResult<()> {
-        self.outcome = Outcome::Missing;
-        self.future = None;
+    /// Moves to attempt `next` (the current number plus one, worked out by the caller, since
+    /// that sum may run Python code). Returns what it replaced, for the caller to drop once
+    /// no borrow is held: releasing an object may run its `__del__`.
+    pub fn reset_for_attempt(&mut self, next: Num) -> Released {
         self.outcome_timestamp = None;
-        self.next_action = NextAction::Missing;
-        self.attempt_number = self.attempt_number.add(py, &Num::Int(1))?;
-        Ok(())
+        Released(
+            std::mem::replace(&mut self.outcome, Outcome::Missing),
+            self.future.take(),
+            std::mem::replace(&mut self.next_action, NextAction::Missing),
+            std::mem::replace(&mut self.attempt_number, next),
+        )
     }
 
-    /// The outcome as a tenacity `Future`, made once and then reused.
-    pub fn future<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    /// Records an outcome; returns what it replaced (see `reset_for_attempt`).
+    pub fn put_outcome(&mut self, outcome: Outcome, timestamp: Option<Num>) -> Released {
+        self.outcome_timestamp = timestamp;
+        Released(
+            std::mem::replace(&mut self.outcome, outcome),
+            self.future.take(),
+            NextAction::Missing,
+            Num::ZERO,
+        )
+    }
+
+    /// `(outcome_timestamp, start_time)`, for `seconds_since_start` worked out outside any
+    /// borrow (the subtraction may run Python code).
+    pub fn clock_readings(&self, py: Python<'_>) -> (Option<Num>, Num) {
+        (
+            self.outcome_timestamp.as_ref().map(|t| t.clone_ref(py)),
+            self.start_time.clone_ref(py),
+        )
+    }
+
+    /// The outcome's `Future`, or what it takes to make one (outside the borrow: making it
+    /// runs Python code).
+    pub fn future_of(&self, py: Python<'_>) -> FutureOf {
         if let Some(f) = &self.future {
-            return Ok(Some(f.bind(py).clone()));
+            return FutureOf::Made(f.clone_ref(py));
         }
-        let made = match &self.outcome {
-            Outcome::Missing => return Ok(None),
-            Outcome::Future(f) => return Ok(Some(f.bind(py).clone())),
-            Outcome::Returned(v) => make_future(py, &self.attempt_number, v.bind(py), false)?,
-            Outcome::Raised(e) => make_future(py, &self.attempt_number, e.bind(py), true)?,
-        };
-        self.future = Some(made.clone().unbind());
-        Ok(Some(made))
+        match &self.outcome {
+            Outcome::Missing => FutureOf::Missing,
+            Outcome::Future(f) => FutureOf::Made(f.clone_ref(py)),
+            Outcome::Returned(v) => {
+                FutureOf::ToMake(self.attempt_number.clone_ref(py), v.clone_ref(py), false)
+            }
+            Outcome::Raised(e) => {
+                FutureOf::ToMake(self.attempt_number.clone_ref(py), e.clone_ref(py), true)
+            }
+        }
     }
 
     pub fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
@@ -173,6 +193,41 @@ impl Core {
     }
 }
 
+/// Values a state let go of, dropped by the caller once no borrow is held.
+#[must_use]
+#[allow(dead_code)] // the fields are only held, to be dropped later
+pub struct Released(Outcome, Option<Py<PyAny>>, NextAction, Num);
+
+/// See [`Core::future_of`].
+pub enum FutureOf {
+    Missing,
+    Made(Py<PyAny>),
+    /// The attempt number, the value or exception, and whether it is an exception.
+    ToMake(Num, Py<PyAny>, bool),
+}
+
+impl FutureOf {
+    /// The `Future`, made now if it has to be; `Ok(Err(made))` when it was made here and
+    /// the state should keep it.
+    pub fn resolve<'py>(self, py: Python<'py>) -> PyResult<(Option<Bound<'py, PyAny>>, bool)> {
+        Ok(match self {
+            FutureOf::Missing => (None, false),
+            FutureOf::Made(f) => (Some(f.into_bound(py)), false),
+            FutureOf::ToMake(n, v, raised) => {
+                (Some(make_future(py, &n, v.bind(py), raised)?), true)
+            }
+        })
+    }
+}
+
+/// `outcome_timestamp - start_time`, or `None` before the first outcome.
+pub fn elapsed(py: Python<'_>, readings: (Option<Num>, Num)) -> PyResult<Option<Num>> {
+    match readings {
+        (None, _) => Ok(None),
+        (Some(ts), start) => ts.sub(py, &start).map(Some),
+    }
+}
+
 /// A finished tenacity `Future`, as `Future.construct` makes it.
 #[cold]
 pub fn make_future<'py>(
@@ -181,7 +236,7 @@ pub fn make_future<'py>(
     value: &Bound<'py, PyAny>,
     has_exception: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    interned::future_class(py)?.call_method1(
+    names::future_class(py)?.call_method1(
         pyo3::intern!(py, "construct"),
         (attempt_number.to_py(py), value, has_exception),
     )
@@ -227,83 +282,6 @@ impl<'py> StateView<'py> for NativeState<'_, 'py> {
     }
 }
 
-/// State held by a `RetryCallState` object. Each access borrows it briefly, never across a
-/// call into Python.
-pub struct PyState<'py> {
-    pub obj: Bound<'py, RetryCallState>,
-}
-
-impl<'py> StateView<'py> for PyState<'py> {
-    fn py(&self) -> Python<'py> {
-        self.obj.py()
-    }
-    fn attempt_number(&self) -> PyResult<Num> {
-        Ok(self
-            .obj
-            .try_borrow()?
-            .core
-            .attempt_number
-            .clone_ref(self.py()))
-    }
-    fn seconds_since_start(&self) -> PyResult<Option<Num>> {
-        self.obj.try_borrow()?.core.seconds_since_start(self.py())
-    }
-    fn upcoming_sleep(&self) -> PyResult<Num> {
-        Ok(self
-            .obj
-            .try_borrow()?
-            .core
-            .upcoming_sleep
-            .clone_ref(self.py()))
-    }
-    fn outcome(&self) -> PyResult<OutcomeRef<'py>> {
-        let outcome = self.obj.try_borrow()?.core.outcome.clone_ref(self.py());
-        outcome.resolve(self.py())
-    }
-    fn object(&self) -> PyResult<Bound<'py, PyAny>> {
-        Ok(self.obj.clone().into_any())
-    }
-}
-
-/// Any object that looks like a `RetryCallState` (a test double, say), read by attribute.
-pub struct DuckState<'py> {
-    pub obj: Bound<'py, PyAny>,
-}
-
-impl<'py> StateView<'py> for DuckState<'py> {
-    fn py(&self) -> Python<'py> {
-        self.obj.py()
-    }
-    fn attempt_number(&self) -> PyResult<Num> {
-        Ok(Num::from_py(
-            &self.obj.getattr(interned::attempt_number(self.py()))?,
-        ))
-    }
-    fn seconds_since_start(&self) -> PyResult<Option<Num>> {
-        let v = self.obj.getattr(interned::seconds_since_start(self.py()))?;
-        Ok(if v.is_none() {
-            None
-        } else {
-            Some(Num::from_py(&v))
-        })
-    }
-    fn upcoming_sleep(&self) -> PyResult<Num> {
-        Ok(Num::from_py(
-            &self.obj.getattr(interned::upcoming_sleep(self.py()))?,
-        ))
-    }
-    fn outcome(&self) -> PyResult<OutcomeRef<'py>> {
-        let fut = self.obj.getattr(interned::outcome(self.py()))?;
-        if fut.is_none() {
-            return Ok(OutcomeRef::Missing);
-        }
-        resolve_future(&fut)
-    }
-    fn object(&self) -> PyResult<Bound<'py, PyAny>> {
-        Ok(self.obj.clone())
-    }
-}
-
 /// Write access for the engine. A closure sees the `Core` for as long as it runs and must not
 /// call into Python.
 pub trait StateMut<'py>: StateView<'py> {
@@ -318,26 +296,5 @@ impl<'py> StateMut<'py> for NativeState<'_, 'py> {
     }
     fn observable(&self) -> bool {
         false
-    }
-}
-
-impl<'py> StateMut<'py> for PyState<'py> {
-    fn with_core<R>(&mut self, f: impl FnOnce(&mut Core) -> R) -> PyResult<R> {
-        let mut guard = self.obj.try_borrow_mut()?;
-        Ok(f(&mut guard.core))
-    }
-    fn observable(&self) -> bool {
-        true
-    }
-}
-
-/// Picks the view for an object handed in from Python.
-pub fn with_view<'py, R>(
-    obj: &Bound<'py, PyAny>,
-    f: impl FnOnce(&dyn StateView<'py>) -> PyResult<R>,
-) -> PyResult<R> {
-    match obj.cast::<RetryCallState>() {
-        Ok(rs) => f(&PyState { obj: rs.clone() }),
-        Err(_) => f(&DuckState { obj: obj.clone() }),
     }
 }

@@ -3,8 +3,8 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::names;
 use crate::num::Num;
-use crate::py::interned;
 
 /// The statistics dict of a call, written at tenacity's update points. The engine keeps its
 /// own counts and never reads the dict back, so another thread clearing the shared dict cannot
@@ -30,10 +30,10 @@ impl Stats {
         let mut stats = Stats::new(None);
         if let Some(d) = dict {
             let py = d.py();
-            if let Some(n) = d.get_item(interned::attempt_number(py))? {
+            if let Some(n) = d.get_item(names::attempt_number(py))? {
                 stats.attempts = n.extract().unwrap_or(1);
             }
-            if let Some(idle) = d.get_item(interned::idle_for(py))? {
+            if let Some(idle) = d.get_item(names::idle_for(py))? {
                 stats.idle_for = Num::from_py(&idle);
             }
             stats.dict = Some(d.unbind());
@@ -50,10 +50,10 @@ impl Stats {
         let zero = 0_i64.into_pyobject(py).unwrap_or_else(|e| match e {});
         let one = 1_i64.into_pyobject(py).unwrap_or_else(|e| match e {});
         let keys = [
-            interned::start_time(py),
-            interned::attempt_number(py),
-            interned::idle_for(py),
-            interned::delay_since_first_attempt(py),
+            names::start_time(py),
+            names::attempt_number(py),
+            names::idle_for(py),
+            names::delay_since_first_attempt(py),
         ];
         // From the second call on the dict holds tenacity's four keys already: write
         // `start_time`, and the other three only where a retrying call changed them (small

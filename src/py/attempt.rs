@@ -11,9 +11,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3::{PyTraverseError, PyVisit};
 
+use crate::names;
+use crate::py::call::Call;
 use crate::py::call_state::RetryCallState;
-use crate::py::driver::Call;
-use crate::py::interned;
 use crate::state::Outcome;
 
 enum Target {
@@ -49,7 +49,7 @@ impl AttemptManager {
             Target::State(state) => match outcome {
                 Outcome::Returned(v) => state
                     .bind(py)
-                    .call_method1(interned::set_result(py), (v,))
+                    .call_method1(names::set_result(py), (v,))
                     .map(drop),
                 _ => Err(crate::errors::internal(
                     "an exception for a caller's state goes through set_exception",
@@ -57,14 +57,15 @@ impl AttemptManager {
             },
             Target::Live(state) => {
                 let now = crate::clock::monotonic(py)?;
-                state
+                let released = state
                     .bind(py)
                     .try_borrow_mut()?
                     .core
-                    .set_outcome(outcome, now);
+                    .put_outcome(outcome, Some(now));
+                drop(released);
                 Ok(())
             }
-            Target::Lazy(call) => call.bind(py).try_borrow_mut()?.record(py, outcome),
+            Target::Lazy(call) => Call::record(call.bind(py), outcome),
         }
     }
 }
@@ -105,7 +106,7 @@ impl AttemptManager {
                 let info = PyTuple::new(py, [exc_type, exc_value, traceback])?;
                 state
                     .bind(py)
-                    .call_method1(interned::set_exception(py), (info,))?;
+                    .call_method1(names::set_exception(py), (info,))?;
             } else {
                 self.record(py, Outcome::Raised(exc_value.clone().unbind()))?;
             }

@@ -8,9 +8,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
+use crate::names;
 use crate::num::Num;
-use crate::py::interned;
-use crate::state::{make_future, Core, NextAction, Outcome};
+use crate::state::{elapsed, Core, NextAction, Outcome};
 
 #[pyclass(dict, weakref, subclass, module = "pertinax", name = "RetryCallState")]
 pub struct RetryCallState {
@@ -86,8 +86,11 @@ impl RetryCallState {
         self.core.start_time.to_py(py).unbind()
     }
     #[setter]
-    fn set_start_time(&mut self, value: &Bound<'_, PyAny>) {
-        self.core.start_time = Num::from_py(value);
+    fn set_start_time(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let new = Num::from_py(value);
+        let old = std::mem::replace(&mut slf.try_borrow_mut()?.core.start_time, new);
+        drop(old);
+        Ok(())
     }
 
     #[getter]
@@ -95,8 +98,11 @@ impl RetryCallState {
         self.core.attempt_number.to_py(py).unbind()
     }
     #[setter]
-    fn set_attempt_number(&mut self, value: &Bound<'_, PyAny>) {
-        self.core.attempt_number = Num::from_py(value);
+    fn set_attempt_number(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let new = Num::from_py(value);
+        let old = std::mem::replace(&mut slf.try_borrow_mut()?.core.attempt_number, new);
+        drop(old);
+        Ok(())
     }
 
     #[getter]
@@ -104,12 +110,11 @@ impl RetryCallState {
         opt_num(py, &self.core.outcome_timestamp)
     }
     #[setter]
-    fn set_outcome_timestamp(&mut self, value: &Bound<'_, PyAny>) {
-        self.core.outcome_timestamp = if value.is_none() {
-            None
-        } else {
-            Some(Num::from_py(value))
-        };
+    fn set_outcome_timestamp(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let new = (!value.is_none()).then(|| Num::from_py(value));
+        let old = std::mem::replace(&mut slf.try_borrow_mut()?.core.outcome_timestamp, new);
+        drop(old);
+        Ok(())
     }
 
     #[getter]
@@ -117,8 +122,11 @@ impl RetryCallState {
         self.core.idle_for.to_py(py).unbind()
     }
     #[setter]
-    fn set_idle_for(&mut self, value: &Bound<'_, PyAny>) {
-        self.core.idle_for = Num::from_py(value);
+    fn set_idle_for(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let new = Num::from_py(value);
+        let old = std::mem::replace(&mut slf.try_borrow_mut()?.core.idle_for, new);
+        drop(old);
+        Ok(())
     }
 
     #[getter]
@@ -126,8 +134,11 @@ impl RetryCallState {
         self.core.upcoming_sleep.to_py(py).unbind()
     }
     #[setter]
-    fn set_upcoming_sleep(&mut self, value: &Bound<'_, PyAny>) {
-        self.core.upcoming_sleep = Num::from_py(value);
+    fn set_upcoming_sleep(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let new = Num::from_py(value);
+        let old = std::mem::replace(&mut slf.try_borrow_mut()?.core.upcoming_sleep, new);
+        drop(old);
+        Ok(())
     }
 
     /// The `Future` of the latest attempt, or `None`.
@@ -135,31 +146,30 @@ impl RetryCallState {
     fn outcome(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         // Made outside the borrow: building a Future runs Python code.
-        let pending = {
-            let this = slf.try_borrow()?;
-            if let Some(f) = &this.core.future {
-                return Ok(f.clone_ref(py));
-            }
-            match &this.core.outcome {
-                Outcome::Missing => return Ok(py.None()),
-                Outcome::Future(f) => return Ok(f.clone_ref(py)),
-                Outcome::Returned(v) => (v.clone_ref(py), false),
-                Outcome::Raised(e) => (e.clone_ref(py), true),
-            }
+        let pending = slf.try_borrow()?.core.future_of(py);
+        let (fut, made) = pending.resolve(py)?;
+        let Some(fut) = fut else {
+            return Ok(py.None());
         };
-        let attempt = slf.try_borrow()?.core.attempt_number.clone_ref(py);
-        let fut = make_future(py, &attempt, pending.0.bind(py), pending.1)?;
-        slf.try_borrow_mut()?.core.future = Some(fut.clone().unbind());
+        if made {
+            slf.try_borrow_mut()?.core.future = Some(fut.clone().unbind());
+        }
         Ok(fut.unbind())
     }
     #[setter]
-    fn set_outcome(&mut self, value: &Bound<'_, PyAny>) {
-        self.core.future = None;
-        self.core.outcome = if value.is_none() {
+    fn set_outcome(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let new = if value.is_none() {
             Outcome::Missing
         } else {
             Outcome::Future(value.clone().unbind())
         };
+        let old = {
+            let mut this = slf.try_borrow_mut()?;
+            let timestamp = this.core.outcome_timestamp.take();
+            this.core.put_outcome(new, timestamp)
+        };
+        drop(old);
+        Ok(())
     }
 
     /// The `RetryAction` once a sleep is decided, else `None`.
@@ -174,50 +184,72 @@ impl RetryCallState {
                 NextAction::Sleep(s) => s.clone_ref(py),
             }
         };
-        let action = interned::retry_action(py)?.call1((sleep.to_py(py),))?;
+        let action = names::retry_action(py)?.call1((sleep.to_py(py),))?;
         slf.try_borrow_mut()?.core.next_action = NextAction::Py(action.clone().unbind());
         Ok(action.unbind())
     }
     #[setter]
-    fn set_next_action(&mut self, value: &Bound<'_, PyAny>) {
-        self.core.next_action = if value.is_none() {
+    fn set_next_action(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let new = if value.is_none() {
             NextAction::Missing
         } else {
             NextAction::Py(value.clone().unbind())
         };
+        let old = std::mem::replace(&mut slf.try_borrow_mut()?.core.next_action, new);
+        drop(old);
+        Ok(())
     }
 
     /// `outcome_timestamp - start_time`, or `None` before the first outcome.
     #[getter]
-    fn seconds_since_start(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(opt_num(py, &self.core.seconds_since_start(py)?))
+    fn seconds_since_start(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let readings = slf.try_borrow()?.core.clock_readings(py);
+        Ok(opt_num(py, &elapsed(py, readings)?))
     }
 
-    fn prepare_for_next_attempt(&mut self, py: Python<'_>) -> PyResult<()> {
-        self.core.prepare_for_next_attempt(py)
+    fn prepare_for_next_attempt(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let py = slf.py();
+        let current = slf.try_borrow()?.core.attempt_number.clone_ref(py);
+        let next = current.add(py, &Num::Int(1))?;
+        let released = slf.try_borrow_mut()?.core.reset_for_attempt(next);
+        drop(released);
+        Ok(())
     }
 
-    fn set_result(&mut self, py: Python<'_>, val: Py<PyAny>) -> PyResult<()> {
-        let now = crate::clock::monotonic(py)?;
-        self.core.set_outcome(Outcome::Returned(val), now);
+    fn set_result(slf: &Bound<'_, Self>, val: Py<PyAny>) -> PyResult<()> {
+        let now = crate::clock::monotonic(slf.py())?;
+        let released = slf
+            .try_borrow_mut()?
+            .core
+            .put_outcome(Outcome::Returned(val), Some(now));
+        drop(released);
         Ok(())
     }
 
     /// Takes a `(type, value, traceback)` triple, as `sys.exc_info()` gives it.
-    fn set_exception(&mut self, py: Python<'_>, exc_info: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn set_exception(slf: &Bound<'_, Self>, exc_info: &Bound<'_, PyAny>) -> PyResult<()> {
         let value = exc_info.get_item(1)?;
-        let now = crate::clock::monotonic(py)?;
-        self.core.set_outcome(Outcome::Raised(value.unbind()), now);
+        let now = crate::clock::monotonic(slf.py())?;
+        let released = slf
+            .try_borrow_mut()?
+            .core
+            .put_outcome(Outcome::Raised(value.unbind()), Some(now));
+        drop(released);
         Ok(())
     }
 
-    fn get_fn_name(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        if !self.r#fn.is_none(py) {
-            return Ok(interned::get_callback_name(py)?
-                .call1((self.r#fn.bind(py),))?
-                .unbind());
+    fn get_fn_name(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        // Read out first: naming them runs Python code.
+        let (func, owner) = {
+            let this = slf.try_borrow()?;
+            (this.r#fn.clone_ref(py), this.retry_object.clone_ref(py))
+        };
+        if !func.is_none(py) {
+            return Ok(names::get_callback_name(py)?.call1((func,))?.unbind());
         }
-        Ok(self.retry_object.bind(py).str()?.into_any().unbind())
+        Ok(owner.bind(py).str()?.into_any().unbind())
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
@@ -231,7 +263,7 @@ impl RetryCallState {
                 this.core.outcome.clone_ref(py),
             )
         };
-        let rounded = interned::builtin_round(py)?.call1((idle, 2))?;
+        let rounded = names::builtin_round(py)?.call1((idle, 2))?;
         let slept: f64 = rounded.extract()?;
         let slept = pyo3::types::PyFloat::new(py, slept).repr()?.to_string();
         let last = match outcome.resolve(py)? {

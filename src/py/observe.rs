@@ -7,11 +7,11 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple};
 
-use crate::alert::{Monitor, Rule};
-use crate::events::{self, Lvl};
-use crate::metrics::{self, Operation, Snapshot, BUCKET_BOUNDS};
-use crate::observe::{self, PlanObserve};
-use crate::strategy::{is_coroutine_callable, Callback};
+use crate::observe::alert::{Monitor, Rule};
+use crate::observe::events::{self, Lvl};
+use crate::observe::metrics::{self, Operation, Snapshot, BUCKET_BOUNDS};
+use crate::observe::plan::PlanObserve;
+use crate::observe::report;
 
 static LOG_RESET: OnceLock<pyo3_log::ResetHandle> = OnceLock::new();
 
@@ -142,14 +142,14 @@ pub fn metrics_clear_alerts() {
 /// Moves the alert windows' clock forward, for tests.
 #[pyfunction]
 pub fn metrics_advance_clock(seconds: f64) {
-    observe::advance_clock(metrics::seconds_to_nanos(seconds));
+    report::advance_clock(metrics::seconds_to_nanos(seconds));
 }
 
 /// Sets the callable told of every retry, `(operation, attempt, wait, exception)`, or None.
 #[pyfunction]
 #[pyo3(signature = (hook))]
 pub fn set_retry_hook(hook: Option<Py<PyAny>>) {
-    observe::set_retry_hook(hook);
+    report::set_retry_hook(hook);
 }
 
 /// The name the metrics and the logs use for `func` under `controller`.
@@ -237,7 +237,7 @@ pub fn operation_for(
 
 /// Reads the controller's observability options (attributes a subclass may lack: the
 /// defaults apply then).
-pub fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<PlanObserve> {
+pub fn compile(controller: &Bound<'_, PyAny>) -> PyResult<PlanObserve> {
     let py = controller.py();
     let metrics = match controller.getattr_opt(pyo3::intern!(py, "metrics"))? {
         Some(v) => v.is_truthy()?,
@@ -254,21 +254,10 @@ pub fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<PlanOb
         }
         _ => None,
     };
-    let on_recovered = match controller.getattr_opt(pyo3::intern!(py, "on_recovered"))? {
-        Some(cb) if !cb.is_none() => {
-            let mut c = Callback::new(cb.clone().unbind());
-            if is_async {
-                c.is_async = is_coroutine_callable(&cb)?;
-            }
-            Some(c)
-        }
-        _ => None,
-    };
     let named = controller_name(controller)?.map(|n| metrics::operation(&n));
     Ok(PlanObserve {
         metrics,
         levels,
-        on_recovered,
         named,
         last: std::sync::Mutex::new(None),
     })

@@ -178,7 +178,7 @@ impl RetryBudget {
         let shared = Arc::new(BudgetShared {
             name,
             budget,
-            gate: Gate::new(crate::metrics::seconds_to_nanos(log_every)),
+            gate: Gate::new(crate::observe::metrics::seconds_to_nanos(log_every)),
             pending: AtomicU64::new(0),
             store_refused: AtomicU64::new(0),
         });
@@ -476,7 +476,7 @@ impl CircuitBreaker {
             },
             window: n("window", window, d.window)?,
             minimum_calls: n("minimum_calls", minimum_calls, d.minimum_calls)?,
-            open_for_ns: crate::metrics::seconds_to_nanos(open_for_s),
+            open_for_ns: crate::observe::metrics::seconds_to_nanos(open_for_s),
             half_open_calls: n("half_open_calls", half_open_calls, d.half_open_calls)?,
         };
         let breaker = Breaker::new(config).map_err(|e| config_error(BREAKER, e))?;

@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::num::Num;
-use crate::state::with_view;
+use crate::py::views::with_view;
 use crate::stats::Stats;
 use crate::strategy::retry::Retry;
 use crate::strategy::stop::Stop;

@@ -12,10 +12,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
-use crate::metrics::Operation;
 use crate::num::Num;
-use crate::py::driver::{run_sync, Call};
-use crate::py::engine::Engine;
+use crate::observe::metrics::Operation;
+use crate::py::call::Call;
+use crate::py::plan_cache::Engine;
+use crate::py::sync_loop::run_sync;
 use crate::stats::Stats;
 
 /// What both native entries of a decorated function hold: the function, its controller and
@@ -233,7 +234,7 @@ impl AsyncEntry {
     fn succeeded(&self, started: f64) {
         if self.metrics.load(Ordering::Relaxed) {
             if let Some(t0) = crate::clock::instant_of(started) {
-                crate::observe::fast_success(&self.target.op, t0);
+                crate::observe::report::fast_success(&self.target.op, t0);
             }
         }
     }

@@ -104,7 +104,7 @@ impl Callback {
     pub fn call_kw<'py>(&self, state: &dyn StateView<'py>) -> PyResult<Bound<'py, PyAny>> {
         let py = state.py();
         let kwargs = pyo3::types::PyDict::new(py);
-        kwargs.set_item(crate::py::interned::retry_state(py), state.object()?)?;
+        kwargs.set_item(crate::names::retry_state(py), state.object()?)?;
         self.obj.bind(py).call(PyTuple::empty(py), Some(&kwargs))
     }
 }

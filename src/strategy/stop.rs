@@ -141,7 +141,7 @@ impl Stop {
             }
             Stop::WhenEventSet(event) => event
                 .bind(state.py())
-                .call_method0(crate::py::interned::is_set(state.py()))?
+                .call_method0(crate::names::is_set(state.py()))?
                 .is_truthy(),
             Stop::Any(stops) => {
                 for s in stops {

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::engine::Plan;
-use crate::py::interned;
+use crate::names;
 use crate::strategy::retry::Retry;
 use crate::strategy::stop::Stop;
 use crate::strategy::wait::Wait;
@@ -81,7 +81,7 @@ impl Engine {
 fn hook(obj: Bound<'_, PyAny>, is_async: bool) -> PyResult<Option<Callback>> {
     // tenacity's defaults (`before_nothing`, `after_nothing`, ...) do nothing that anyone could
     // observe: calling them would only cost a RetryCallState per call.
-    if obj.is_none() || interned::is_nothing_hook(&obj)? {
+    if obj.is_none() || names::is_nothing_hook(&obj)? {
         return Ok(None);
     }
     let mut cb = Callback::new(obj.clone().unbind());
@@ -121,9 +121,14 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
         None
     };
     let sleep = controller.getattr(pyo3::intern!(py, "sleep"))?;
-    let sleep_is_default = sleep.is(interned::default_sleep(py)?);
-    let observe = crate::py::observe::compile(controller, is_async)?;
-    let needs_state = observe.on_recovered.is_some()
+    let sleep_is_default = sleep.is(names::default_sleep(py)?);
+    let observe = crate::py::observe::compile(controller)?;
+    // pertinax's own option: a subclass may lack it.
+    let on_recovered = match controller.getattr_opt(pyo3::intern!(py, "on_recovered"))? {
+        Some(cb) => hook(cb, is_async)?,
+        None => None,
+    };
+    let needs_state = on_recovered.is_some()
         || stop.needs_state()
         || wait.needs_state()
         || retry.needs_state()
@@ -140,6 +145,7 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
         after,
         before_sleep,
         retry_error_callback,
+        on_recovered,
         sleep: sleep.unbind(),
         sleep_is_default,
         reraise: controller

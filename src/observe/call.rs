@@ -1,176 +1,19 @@
-//! What one call reports as it runs: counts for the metrics registry, log events
-//! (`crate::events`), alert checks, the retry hook, and the success hook.
-//!
-//! The engine tells a [`CallObs`] what happened at each decision; nothing here decides
-//! anything. A first-try success through the driver's fast path never builds one: it calls
-//! [`fast_success`], one clock read and two atomic adds.
+//! `CallObs`: what one call reports as it runs. The engine tells it what happened at each
+//! decision; it counts (in batches) for the metrics registry, logs the events, and checks
+//! the alert rule when the call ends. It decides nothing and runs no user callback of the
+//! call: the engine runs those (`on_recovered` included).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use pyo3::prelude::*;
 
-use crate::alert::Fired;
-use crate::events::{emit, shown, Event, Lvl, Shown};
-use crate::metrics::{nanos, seconds_to_nanos, Operation, Verdict};
 use crate::num::Num;
-use crate::state::{OutcomeRef, StateMut, StateView};
-use crate::strategy::Callback;
-
-/// The clock of alert windows: monotonic nanoseconds since first use, plus whatever tests
-/// moved it forward by.
-static ORIGIN: LazyLock<Instant> = LazyLock::new(Instant::now);
-static SKEW_NS: AtomicU64 = AtomicU64::new(0);
-
-pub fn clock_ns(at: Instant) -> u64 {
-    nanos(at.saturating_duration_since(*ORIGIN)).saturating_add(SKEW_NS.load(Relaxed))
-}
-
-pub fn advance_clock(ns: u64) {
-    SKEW_NS.fetch_add(ns, Relaxed);
-}
-
-/// A hook called on every retry with `(operation, attempt, wait, exception)`: how the
-/// OpenTelemetry integration puts retries on the active span. Off, it costs one load.
-static RETRY_HOOK_SET: AtomicBool = AtomicBool::new(false);
-static RETRY_HOOK: Mutex<Option<Py<PyAny>>> = Mutex::new(None);
-
-pub fn set_retry_hook(hook: Option<Py<PyAny>>) {
-    let mut slot = RETRY_HOOK.lock().unwrap_or_else(|e| e.into_inner());
-    RETRY_HOOK_SET.store(hook.is_some(), Relaxed);
-    *slot = hook;
-}
-
-/// A first-try success that never entered the engine.
-#[inline]
-pub fn fast_success(op: &Operation, t0: Instant) {
-    let end = Instant::now();
-    op.fast_success(nanos(end.saturating_duration_since(t0)));
-    if op.has_alert() {
-        if let Some(m) = op.alert().as_mut() {
-            m.record(clock_ns(end), false, false);
-        }
-    }
-}
-
-/// Records a call's end in the alert window; reports any crossing.
-fn alert_check(
-    py: Option<Python<'_>>,
-    op: &Operation,
-    verdict: Verdict,
-    retried: bool,
-    end: Instant,
-) {
-    if !op.has_alert() {
-        return;
-    }
-    let now = clock_ns(end);
-    let gave_up = verdict == Verdict::GaveUp;
-    let fired = match op.alert().as_mut() {
-        Some(m) => {
-            m.record(now, retried, gave_up);
-            if retried || gave_up {
-                m.check(now)
-            } else {
-                Vec::new()
-            }
-        }
-        None => return,
-    };
-    if fired.is_empty() {
-        return;
-    }
-    match py {
-        Some(py) => report_alerts(py, op, &fired),
-        None => {
-            let _ = Python::try_attach(|py| report_alerts(py, op, &fired));
-        }
-    }
-}
-
-/// Logs each crossing at ERROR under `pertinax.alert` and calls the rule's callback with a
-/// dict. A failing callback is reported as unraisable: it must not fail the retried call.
-#[cold]
-fn report_alerts(py: Python<'_>, op: &Operation, fired: &[Fired]) {
-    let (callback, window) = match op.alert().as_ref() {
-        Some(m) => (
-            m.callback.as_ref().map(|c| c.clone_ref(py)),
-            m.rule().window_ns as f64 / 1e9,
-        ),
-        None => return,
-    };
-    for f in fired {
-        crate::events::emit_alert(
-            py,
-            format_args!(
-                "{}: {} {:.3} over the last {} seconds crossed the threshold {} ({} of {} calls)",
-                op.name(),
-                f.rate.name().replace('_', " "),
-                f.value,
-                window,
-                f.threshold,
-                f.matching,
-                f.calls
-            ),
-        );
-        if let Some(cb) = &callback {
-            let result = alert_dict(py, op, f, window).and_then(|d| cb.bind(py).call1((d,)));
-            if let Err(e) = result {
-                e.write_unraisable(py, None);
-            }
-        }
-    }
-}
-
-fn alert_dict<'py>(
-    py: Python<'py>,
-    op: &Operation,
-    f: &Fired,
-    window: f64,
-) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
-    let d = pyo3::types::PyDict::new(py);
-    d.set_item("operation", op.name())?;
-    d.set_item("rate", f.rate.name())?;
-    d.set_item("value", f.value)?;
-    d.set_item("threshold", f.threshold)?;
-    d.set_item("window", window)?;
-    d.set_item("calls", f.calls)?;
-    d.set_item("matching", f.matching)?;
-    Ok(d)
-}
-
-/// What a plan says about observing its calls, compiled with it.
-pub struct PlanObserve {
-    /// Count this policy's calls (`metrics=False` opts out).
-    pub metrics: bool,
-    /// The policy's own levels (`log_levels=`), or the global ones.
-    pub levels: Option<[Lvl; 4]>,
-    pub on_recovered: Option<Callback>,
-    /// The operation named by the controller's `name=`.
-    pub named: Option<Arc<Operation>>,
-    /// The operation of the latest function this unnamed controller ran (the call and
-    /// iterator forms), with that function.
-    pub last: Mutex<Option<LastOperation>>,
-}
-
-/// A function (None for a loop) and the operation resolved for it.
-pub type LastOperation = (Option<Py<PyAny>>, Arc<Operation>);
-
-impl PlanObserve {
-    pub fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
-        if let Some(cb) = &self.on_recovered {
-            visit.call(&cb.obj)?;
-        }
-        // Never block inside the GC.
-        if let Ok(last) = self.last.try_lock() {
-            if let Some((Some(f), _)) = last.as_ref() {
-                visit.call(f)?;
-            }
-        }
-        Ok(())
-    }
-}
+use crate::observe::events::{emit, shown, Event, Lvl, Shown};
+use crate::observe::metrics::{nanos, seconds_to_nanos, Operation, Verdict};
+use crate::observe::plan::PlanObserve;
+use crate::observe::report::{self, alert_check};
+use crate::state::{OutcomeRef, StateView};
 
 /// How the latest attempt of a call that nobody finished had ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -267,7 +110,7 @@ impl CallObs {
     fn level(&self, event: Event) -> Lvl {
         match &self.levels {
             Some(l) => l[event as usize],
-            None => crate::events::global_level(event),
+            None => crate::observe::events::global_level(event),
         }
     }
 
@@ -315,7 +158,7 @@ impl CallObs {
     }
 
     /// A retry is decided: the engine sleeps `wait` next.
-    pub fn retrying<'py, S: StateMut<'py>>(&mut self, st: &mut S, wait: &Num) -> PyResult<()> {
+    pub fn retrying<'py, S: StateView<'py>>(&mut self, st: &S, wait: &Num) -> PyResult<()> {
         let py = st.py();
         if self.metrics {
             let ns = seconds_to_nanos(wait.as_f64(py).unwrap_or(0.0));
@@ -326,7 +169,7 @@ impl CallObs {
             }
         }
         let lvl = self.level(Event::Retrying);
-        let hook = RETRY_HOOK_SET.load(Relaxed);
+        let hook = report::retry_hook_set();
         if lvl == Lvl::Off && !hook {
             return Ok(());
         }
@@ -349,31 +192,13 @@ impl CallObs {
             }
         }
         if hook {
-            self.call_retry_hook(py, &n, wait, &outcome);
+            report::call_retry_hook(py, self.name(), &n, wait, &outcome);
         }
         Ok(())
     }
 
-    #[cold]
-    fn call_retry_hook(&self, py: Python<'_>, attempt: &Num, wait: &Num, outcome: &OutcomeRef<'_>) {
-        let hook = RETRY_HOOK
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map(|h| h.clone_ref(py));
-        let Some(hook) = hook else { return };
-        let exc = match outcome {
-            OutcomeRef::Raised(e) => e.clone(),
-            _ => py.None().into_bound(py),
-        };
-        let args = (self.name(), attempt.to_py(py), wait.to_py(py), exc);
-        if let Err(e) = hook.bind(py).call1(args) {
-            e.write_unraisable(py, None);
-        }
-    }
-
     /// The stop strategy said stop.
-    pub fn gave_up<'py, S: StateMut<'py>>(&mut self, st: &mut S) -> PyResult<()> {
+    pub fn gave_up<'py, S: StateView<'py>>(&mut self, st: &S) -> PyResult<()> {
         let py = st.py();
         let n = st.attempt_number()?;
         let lvl = self.level(Event::GaveUp);
@@ -411,38 +236,26 @@ impl CallObs {
     }
 
     /// The call ends with its latest outcome: a value (first try or recovered) or an
-    /// exception that was not retried. For a recovery, returns the awaitable of an async
-    /// `on_recovered` hook, which the driver awaits before the call returns.
-    pub fn settle<'py, S: StateMut<'py>>(
-        &mut self,
-        st: &mut S,
-        on_recovered: Option<&Callback>,
-    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+    /// exception that was not retried. Says whether the call recovered (the engine then
+    /// runs the `on_recovered` hook).
+    pub fn settle<'py, S: StateView<'py>>(&mut self, st: &S) -> PyResult<bool> {
         let outcome = st.outcome()?;
         let n = st.attempt_number()?;
         let first = is_one(&n);
         match outcome {
             OutcomeRef::Returned(_) if first => {
                 self.finish(st, Verdict::FirstTry, false)?;
-                Ok(None)
+                Ok(false)
             }
             OutcomeRef::Returned(_) => {
                 self.finish(st, Verdict::Recovered, true)?;
                 self.log_recovered(st.py(), &n);
-                let Some(cb) = on_recovered else {
-                    return Ok(None);
-                };
-                let out = cb
-                    .obj
-                    .bind(st.py())
-                    .call1((st.object()?,))
-                    .map_err(|e| crate::engine::with_context(st, e))?;
-                Ok(if cb.is_async { Some(out) } else { None })
+                Ok(true)
             }
             _ => {
                 self.attempt_failed(st)?;
                 self.finish(st, Verdict::Error, !first)?;
-                Ok(None)
+                Ok(false)
             }
         }
     }

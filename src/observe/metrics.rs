@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
-use crate::alert::Monitor;
+use crate::observe::alert::Monitor;
 
 /// Upper bounds (seconds) of the duration buckets; a last bucket holds everything above.
 /// Fine at the low end, where a call that succeeds at once lands, and up to minutes, where a

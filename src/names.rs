@@ -1,4 +1,5 @@
-//! Interned attribute names and imported Python objects, each looked up once.
+//! Interned attribute names and imported Python objects, each looked up once: the ground
+//! floor every layer may use to reach Python (it names no pyclass).
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;

@@ -1,0 +1,100 @@
+//! Routing: how a controller's call or loop runs, by what `BaseRetrying` says of it (disabled,
+//! driven through a subclass's own `iter`/`begin` in Python, or by the engine).
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+use crate::engine::Plan;
+use crate::py::plan_cache::Engine;
+use crate::py::sync_loop::run_sync;
+
+/// How a controller's call or loop is run, by what `BaseRetrying` says of it.
+pub enum Route {
+    /// `enabled=False`: the function once, or the disabled loop.
+    Disabled,
+    /// The class replaces `iter` or `begin`: tenacity's own Python driving.
+    Python,
+    /// The engine runs it, with this plan and the thread's statistics dict.
+    Engine(Arc<Plan>, Py<PyDict>),
+}
+
+pub fn route(controller: &Bound<'_, PyAny>) -> PyResult<Route> {
+    let py = controller.py();
+    if !controller
+        .getattr(pyo3::intern!(py, "enabled"))?
+        .is_truthy()?
+    {
+        return Ok(Route::Disabled);
+    }
+    if overrides_iter(controller)? {
+        return Ok(Route::Python);
+    }
+    let plan = engine_of(controller)?.get().plan(controller, false)?;
+    let statistics = controller
+        .getattr(pyo3::intern!(py, "statistics"))?
+        .cast_into::<PyDict>()?;
+    Ok(Route::Engine(plan, statistics.unbind()))
+}
+
+/// `Retrying.__call__`: one call of `func` under `controller`'s plan. A disabled controller
+/// calls it once; a class that replaces `iter` or `begin` is driven through them, in Python.
+#[pyfunction]
+#[pyo3(signature = (controller, func, args, kwargs))]
+pub fn call<'py>(
+    py: Python<'py>,
+    controller: &Bound<'py, PyAny>,
+    func: &Bound<'py, PyAny>,
+    args: &Bound<'py, PyTuple>,
+    kwargs: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (plan, statistics) = match route(controller)? {
+        Route::Disabled => return func.call(args, kwargs),
+        Route::Python => {
+            let kwargs = kwargs.cloned().unwrap_or_else(|| PyDict::new(py));
+            return controller
+                .call_method1(pyo3::intern!(py, "_call_with_iter"), (func, args, kwargs));
+        }
+        Route::Engine(plan, statistics) => (plan, statistics),
+    };
+    let op = crate::py::observe::operation_for(&plan.observe, controller, Some(func))?;
+    run_sync(
+        py,
+        &plan,
+        controller,
+        func,
+        args,
+        kwargs,
+        Some(statistics),
+        &op,
+    )
+}
+
+/// A controller's engine (its plan cache), made on first use.
+fn engine_of<'py>(controller: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Engine>> {
+    let py = controller.py();
+    let engine = match controller.getattr_opt(pyo3::intern!(py, "_engine"))? {
+        Some(e) => e,
+        // A subclass whose __init__ never called ours.
+        None => controller.call_method0(pyo3::intern!(py, "_engine_or_new"))?,
+    };
+    Ok(engine.cast_into::<Engine>()?)
+}
+
+/// Whether the controller's class has anything but pertinax's own `iter` and `begin` (a
+/// subclass's override, or a patch on the class): tenacity's Python driving applies then.
+fn overrides_iter(controller: &Bound<'_, PyAny>) -> PyResult<bool> {
+    static ORIGINAL: pyo3::sync::PyOnceLock<(Py<PyAny>, Py<PyAny>)> = pyo3::sync::PyOnceLock::new();
+    let py = controller.py();
+    let (iter, begin) = ORIGINAL.get_or_try_init(py, || {
+        let base = py.import("pertinax._retrying")?.getattr("BaseRetrying")?;
+        Ok::<_, PyErr>((
+            base.getattr("iter")?.unbind(),
+            base.getattr("begin")?.unbind(),
+        ))
+    })?;
+    let ty = controller.get_type();
+    Ok(!ty.getattr(pyo3::intern!(py, "iter"))?.is(iter)
+        || !ty.getattr(pyo3::intern!(py, "begin"))?.is(begin))
+}
