@@ -17,3 +17,10 @@ pub fn internal(what: &str) -> PyErr {
 pub fn already_running() -> PyErr {
     pyo3::exceptions::PyValueError::new_err("generator already executing")
 }
+
+pyo3::create_exception!(
+    pertinax,
+    CircuitOpenError,
+    pyo3::exceptions::PyException,
+    "Raised instead of calling the function while its circuit breaker is open."
+);

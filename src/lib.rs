@@ -17,6 +17,8 @@ use pyo3::prelude::*;
 #[pymodule(gil_used = true)]
 mod _pertinax {
     #[pymodule_export]
+    use crate::errors::CircuitOpenError;
+    #[pymodule_export]
     use crate::py::attempt::{AttemptManager, Ready};
     #[pymodule_export]
     use crate::py::attempt_loop::{iterate, AttemptLoop};
@@ -34,9 +36,7 @@ mod _pertinax {
     #[pymodule_export]
     use crate::py::plan_cache::Engine;
     #[pymodule_export]
-    use crate::py::resilience::{
-        resilience_snapshot, CircuitBreaker, CircuitOpenError, RetryBudget,
-    };
+    use crate::py::resilience::{resilience_snapshot, CircuitBreaker, RetryBudget};
     #[pymodule_export]
     use crate::py::routing::call;
     #[pymodule_export]

@@ -305,3 +305,23 @@ def test_bad_arguments_are_named(kwargs, message) -> None:
     kwargs = {"url": "redis://127.0.0.1:1/0", **kwargs}
     with pytest.raises(ValueError, match=message):
         RedisStore(kwargs.pop("url"), **kwargs)
+
+
+def test_a_lost_lease_lets_another_process_run_the_trials(server, prefix) -> None:
+    store_a = make_store(server, prefix, lease=0.2)
+    store_b = make_store(server, prefix, lease=0.2)
+    a = CircuitBreaker(
+        "lease", window=1, minimum_calls=1, open_for=0.05, half_open_calls=1, store=store_a
+    )
+    b = CircuitBreaker(
+        "lease", window=1, minimum_calls=1, open_for=0.05, half_open_calls=1, store=store_b
+    )
+    a.record(a.acquire(), "failure")
+    time.sleep(0.1)
+    a.acquire()  # a takes the lease and its one trial, then never reports (it died)
+    with pytest.raises(CircuitOpenError):
+        b.acquire()
+    time.sleep(0.25)  # the lease expires
+    ticket = b.acquire()
+    b.record(ticket, "success")
+    assert b.state == "closed"

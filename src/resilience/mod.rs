@@ -6,6 +6,7 @@
 
 pub mod breaker;
 pub mod budget;
+pub mod guard;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -96,8 +96,12 @@ if state == 'open' then
 end
 redis.call('PEXPIRE', KEYS[1], ttl)
 -- One process in the fleet holds the lease and sends every trial call.
-redis.call('SET', KEYS[2], owner, 'NX', 'PX', lease)
-if redis.call('GET', KEYS[2]) ~= owner then return {0, 0, 0, change[1], change[2]} end
+if redis.call('SET', KEYS[2], owner, 'NX', 'PX', lease) then
+  -- A new holder starts the trials afresh: a holder that died took its slots with it.
+  redis.call('HSET', KEYS[1], 'admitted', 0, 'done', 0, 'tfail', 0)
+elseif redis.call('GET', KEYS[2]) ~= owner then
+  return {0, 0, 0, change[1], change[2]}
+end
 local admitted = tonumber(redis.call('HGET', KEYS[1], 'admitted') or 0)
 if admitted >= calls then return {0, 0, 0, change[1], change[2]} end
 redis.call('HSET', KEYS[1], 'admitted', admitted + 1)
