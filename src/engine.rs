@@ -23,6 +23,8 @@ use callbacks::{eval_retry, eval_stop, eval_wait, give_up, hook, Flow};
 use crate::names;
 use crate::num::Num;
 use crate::observe::call::CallObs;
+use crate::resilience::breaker::{Outcome as Verdict, State as BreakerState};
+use crate::resilience::guard::Ticket;
 use crate::state::{NextAction, Outcome, OutcomeRef, StateMut};
 use crate::stats::Stats;
 
@@ -97,6 +99,8 @@ pub struct Machine {
     pub stats: Stats,
     phase: Phase,
     pub obs: CallObs,
+    /// The circuit breaker's leave for the attempt in flight, until its outcome is known.
+    ticket: Option<Ticket>,
 }
 
 impl Machine {
@@ -107,6 +111,7 @@ impl Machine {
             stats,
             phase: Phase::Idle,
             obs,
+            ticket: None,
         }
     }
 
@@ -127,6 +132,7 @@ impl Machine {
             stats,
             phase,
             obs,
+            ticket,
         } = self;
         let plan: &Plan = plan;
         loop {
@@ -135,6 +141,17 @@ impl Machine {
                     let outcome = st.outcome()?;
                     let exc = match &outcome {
                         OutcomeRef::Missing => {
+                            if let Some((guard, me)) = &plan.breaker {
+                                // An open breaker refuses the attempt: the function is not
+                                // called, and the call ends with CircuitOpenError.
+                                match guard.admit(me.bind(py)) {
+                                    Ok(t) => *ticket = Some(t),
+                                    Err(e) => {
+                                        obs.refused();
+                                        return Err(e);
+                                    }
+                                }
+                            }
                             obs.before_attempt(st)?;
                             *phase = Phase::BeforeDone;
                             if let Some(cb) = &plan.before {
@@ -157,10 +174,12 @@ impl Machine {
                     };
                     match triage(interrupt, try_again) {
                         Triage::Interrupt => {
+                            judge(plan, ticket, py, Verdict::Ignored);
                             obs.settle(st)?;
                             return finish(outcome);
                         }
                         Triage::Explicit => {
+                            judge(plan, ticket, py, Verdict::Failure);
                             obs.attempt_failed(st)?;
                             *phase = Phase::AfterHook;
                         }
@@ -178,7 +197,17 @@ impl Machine {
                     return Ok(Step::Attempt);
                 }
                 Phase::RetryDone => {
-                    if !resume.truthy().map_err(|e| with_context(st, e))? {
+                    let retrying = resume.truthy().map_err(|e| with_context(st, e));
+                    if retrying.is_err() {
+                        judge(plan, ticket, py, Verdict::Ignored);
+                    }
+                    if !retrying? {
+                        // Not a failure the policy retries (a result, or a 404): for the
+                        // breaker and the budget, the dependency answered.
+                        judge(plan, ticket, py, Verdict::Success);
+                        if let Some((guard, me)) = &plan.budget {
+                            guard.on_success(me.bind(py));
+                        }
                         *phase = Phase::Idle;
                         if obs.settle(st)? {
                             if let Some(cb) = &plan.on_recovered {
@@ -190,6 +219,7 @@ impl Machine {
                         }
                         return finish(st.outcome()?);
                     }
+                    judge(plan, ticket, py, Verdict::Failure);
                     obs.attempt_failed(st)?;
                     *phase = Phase::AfterHook;
                 }
@@ -226,8 +256,16 @@ impl Machine {
                     }
                 }
                 Phase::StopDone => {
-                    let stop = resume.truthy().map_err(|e| with_context(st, e))?;
+                    let mut stop = resume.truthy().map_err(|e| with_context(st, e))?;
                     resume = Resume::Nothing;
+                    if !stop {
+                        if let Some(by) = held_back(plan, py) {
+                            st.with_core(|c| c.stopped_by = Some(by))?;
+                            stats.set_text(py, "stopped_by", by)?;
+                            obs.held_back(by);
+                            stop = true;
+                        }
+                    }
                     if stop {
                         obs.gave_up(st)?;
                         match give_up_kind(plan.retry_error_callback.is_some(), plan.reraise) {
@@ -276,6 +314,39 @@ impl Machine {
                     return finish(st.outcome()?);
                 }
             }
+        }
+    }
+}
+
+/// Tells the breaker how the attempt in flight ended (once).
+fn judge(plan: &Plan, ticket: &mut Option<Ticket>, py: Python<'_>, verdict: Verdict) {
+    if let (Some(t), Some((guard, me))) = (ticket.take(), &plan.breaker) {
+        guard.finish(me.bind(py), t, verdict);
+    }
+}
+
+/// Whether the breaker or the budget ends the retries that the stop strategy would allow:
+/// an open breaker first (no budget spent on a retry that would be refused), then the
+/// budget, which pays for the retry when it can.
+fn held_back(plan: &Plan, py: Python<'_>) -> Option<&'static str> {
+    if let Some((guard, _)) = &plan.breaker {
+        if guard.state() == BreakerState::Open {
+            return Some("breaker");
+        }
+    }
+    if let Some((guard, me)) = &plan.budget {
+        if !guard.try_retry(me.bind(py)) {
+            return Some("budget");
+        }
+    }
+    None
+}
+
+impl Drop for Machine {
+    fn drop(&mut self) {
+        // A call abandoned between admission and outcome gives its breaker slot back.
+        if let (Some(t), Some((guard, _))) = (self.ticket.take(), &self.plan.breaker) {
+            guard.release_local(t);
         }
     }
 }

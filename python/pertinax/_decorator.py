@@ -9,7 +9,7 @@ import warnings
 from . import _utils
 from . import logs as _logs
 from ._outcome import RetryError
-from ._pertinax import RetryCallState
+from ._pertinax import CircuitBreaker, RetryBudget, RetryCallState
 from ._retrying import BaseRetrying, P, R, Retrying
 from .after import after_nothing
 from .before import before_nothing
@@ -82,6 +82,8 @@ def retry(
     metrics: bool = ...,
     on_recovered: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = ...,
     log_levels: _logs.LevelsT | None = ...,
+    budget: RetryBudget | None = ...,
+    breaker: CircuitBreaker | None = ...,
 ) -> _AsyncRetryDecorator: ...
 
 
@@ -103,6 +105,8 @@ def retry(
     metrics: bool = True,
     on_recovered: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = None,
     log_levels: _logs.LevelsT | None = None,
+    budget: RetryBudget | None = None,
+    breaker: CircuitBreaker | None = None,
 ) -> t.Callable[[t.Callable[P, R]], _RetryDecorated[P, R]]: ...
 
 

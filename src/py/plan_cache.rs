@@ -7,6 +7,7 @@ use pyo3::{PyTraverseError, PyVisit};
 
 use crate::engine::Plan;
 use crate::names;
+use crate::py::resilience::{CircuitBreaker, RetryBudget};
 use crate::strategy::retry::Retry;
 use crate::strategy::stop::Stop;
 use crate::strategy::wait::Wait;
@@ -136,7 +137,30 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
         || after.is_some()
         || before_sleep.is_some()
         || retry_error_callback.is_some();
-    let returns_first_success = !needs_state && before.is_none() && !retry.may_retry_result();
+    let budget = match controller.getattr_opt(pyo3::intern!(py, "budget"))? {
+        Some(b) if !b.is_none() => {
+            let budget = b
+                .cast::<RetryBudget>()
+                .map_err(|_| not_a(&b, "budget", "RetryBudget"))?;
+            Some((Arc::clone(&budget.get().guard), b.clone().unbind()))
+        }
+        _ => None,
+    };
+    let breaker = match controller.getattr_opt(pyo3::intern!(py, "breaker"))? {
+        Some(b) if !b.is_none() => {
+            let breaker = b
+                .cast::<CircuitBreaker>()
+                .map_err(|_| not_a(&b, "breaker", "CircuitBreaker"))?;
+            Some((Arc::clone(&breaker.get().guard), b.clone().unbind()))
+        }
+        _ => None,
+    };
+    // A budget counts successes and a breaker admits every attempt: no shortcut around them.
+    let returns_first_success = !needs_state
+        && before.is_none()
+        && !retry.may_retry_result()
+        && budget.is_none()
+        && breaker.is_none();
     Ok(Plan {
         stop,
         wait,
@@ -161,5 +185,18 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
         generation,
         returns_first_success,
         observe,
+        budget,
+        breaker,
     })
+}
+
+#[cold]
+fn not_a(value: &Bound<'_, PyAny>, argument: &str, class: &str) -> PyErr {
+    let shown = value
+        .repr()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|_| "<unprintable>".to_owned());
+    pyo3::exceptions::PyTypeError::new_err(format!(
+        "{argument} must be a pertinax.{class}, got {shown}"
+    ))
 }

@@ -25,6 +25,7 @@ from .retry import RetryBaseT, retry_all, retry_any, retry_if_exception, retry_i
 
 if t.TYPE_CHECKING:
     from .._decorator import _RetryDecorated
+    from .._pertinax import CircuitBreaker, RetryBudget
     from ..logs import LevelsT as _LevelsT
     from ..retry import RetryBaseT as SyncRetryBaseT
     from ..stop import StopBaseT
@@ -145,6 +146,8 @@ class AsyncRetrying(BaseRetrying):
         metrics: bool = True,
         on_recovered: t.Callable[["RetryCallState"], t.Awaitable[None] | None] | None = None,
         log_levels: "_LevelsT | None" = None,
+        budget: "RetryBudget | None" = None,
+        breaker: "CircuitBreaker | None" = None,
     ) -> None:
         super().__init__(
             sleep=sleep,
@@ -162,6 +165,8 @@ class AsyncRetrying(BaseRetrying):
             metrics=metrics,
             on_recovered=on_recovered,
             log_levels=log_levels,
+            budget=budget,
+            breaker=breaker,
         )
 
     @override
