@@ -11,6 +11,7 @@ pub mod resilience;
 pub mod state;
 pub mod stats;
 pub mod strategy;
+pub mod testing;
 
 use pyo3::prelude::*;
 
@@ -43,6 +44,8 @@ mod _pertinax {
     use crate::py::strategies::{
         begin_statistics, evaluate_retry, evaluate_stop, evaluate_wait, strategy_changed,
     };
+    #[pymodule_export]
+    use crate::py::strategies::{invalidate_all_plans, set_testing, testing_mode};
     #[pymodule_export]
     use crate::py::wrapper::{AsyncEntry, RetryingCall};
 

@@ -333,3 +333,36 @@ def test_without_budget_or_breaker_nothing_changes() -> None:
     assert wrapped.retry.budget is None and wrapped.retry.breaker is None
     assert "stopped_by" not in wrapped.statistics
     assert metrics.snapshot()["plain"]["first_try"] == 1
+
+
+# --- Policy and pickling --------------------------------------------------------------------
+
+
+def test_a_policy_carries_a_shared_budget_and_breaker() -> None:
+    import pickle
+
+    from pertinax import Policy
+
+    budget = RetryBudget("payments", ratio=0, capacity=1)
+    breaker = CircuitBreaker("payments", window=5, minimum_calls=5, open_for=60)
+    policy = Policy("payments", stop=stop_after_attempt(4), budget=budget, breaker=breaker)
+    assert policy.kwargs["budget"] is budget
+    assert "budget=RetryBudget('payments', ratio=0.0, capacity=1.0" in repr(policy)
+    one, two = Flaky(), Flaky()
+    first, second = policy(one), policy(two)
+    with pytest.raises(RetryError):
+        first()
+    with pytest.raises(RetryError):
+        second()
+    # One budget for both functions: one retry in all.
+    assert one.calls + two.calls == 3
+    assert policy.retrying().breaker is breaker
+    assert policy.replace(budget=None).kwargs["budget"] is None
+    with pytest.raises(TypeError, match="argument 'breaker' must be a pertinax.CircuitBreaker"):
+        Policy("bad", breaker="open")
+    # Pickling keeps the configuration; the copy is a fresh budget and breaker.
+    copy = pickle.loads(pickle.dumps(policy))
+    assert repr(copy.kwargs["budget"]) == repr(budget)
+    assert copy.kwargs["budget"].available == 1.0
+    assert repr(copy.kwargs["breaker"]) == repr(breaker)
+    assert copy.kwargs["breaker"].state == "closed"

@@ -5,9 +5,22 @@ from __future__ import annotations
 # Submodules are imported before the names that shadow them: after this block
 # ``pertinax.retry`` is the decorator, while ``sys.modules["pertinax.retry"]`` stays the
 # module, exactly as in tenacity.
-from . import _utils, after, before, before_sleep, logs, metrics, nap, stop, wait  # noqa: F401
+from . import (  # noqa: F401
+    _utils,
+    after,
+    before,
+    before_sleep,
+    logs,
+    metrics,
+    nap,
+    stop,
+    transient,
+    wait,
+)
+from . import policies as policies
 from . import retry as _retry_module  # noqa: F401
 from ._compat import install_as_tenacity as install_as_tenacity
+from ._context import retry_context
 from ._decorator import retry
 from ._outcome import (
     NO_RESULT,
@@ -24,12 +37,14 @@ from ._outcome import (
     IterState as IterState,
 )
 from ._pertinax import CircuitBreaker, CircuitOpenError, RetryBudget, RetryCallState
+from ._policy import Policy
 from ._retrying import BaseRetrying, Retrying, WrappedFn
 from .after import after_log, after_nothing
 from .asyncio import AsyncRetrying
 from .before import before_log, before_nothing
 from .before_sleep import before_sleep_log, before_sleep_nothing
 from .nap import sleep, sleep_using_event
+from .policies import api_retry, database_retry, file_retry
 from .retry import (
     retry_all,
     retry_always,
@@ -55,6 +70,7 @@ from .stop import (
     stop_never,
     stop_when_event_set,
 )
+from .transient import retry_if_transient, wait_retry_after
 from .wait import (
     wait_chain,
     wait_combine,
@@ -80,6 +96,7 @@ __all__ = [
     "DoAttempt",
     "DoSleep",
     "Future",
+    "Policy",
     "RetryAction",
     "RetryBudget",
     "RetryCallState",
@@ -89,15 +106,20 @@ __all__ = [
     "WrappedFn",
     "after_log",
     "after_nothing",
+    "api_retry",
     "before_log",
     "before_nothing",
     "before_sleep_log",
     "before_sleep_nothing",
+    "database_retry",
+    "file_retry",
+    "policies",
     "retry",
     "retry_all",
     "retry_always",
     "retry_any",
     "retry_base",
+    "retry_context",
     "retry_if_exception",
     "retry_if_exception_cause_type",
     "retry_if_exception_message",
@@ -106,6 +128,7 @@ __all__ = [
     "retry_if_not_exception_type",
     "retry_if_not_result",
     "retry_if_result",
+    "retry_if_transient",
     "retry_never",
     "retry_unless_exception_type",
     "sleep",
@@ -128,6 +151,7 @@ __all__ = [
     "wait_none",
     "wait_random",
     "wait_random_exponential",
+    "wait_retry_after",
 ]
 
 # `tornado` is a module global, as in tenacity: `@retry` reads it at every decoration, so

@@ -21,6 +21,7 @@ from .wait import wait_none
 if t.TYPE_CHECKING:
     import types
 
+    from ._policy import Policy
     from .asyncio.retry import RetryBaseT as AsyncRetryBaseT
     from .retry import RetryBaseT
     from .stop import StopBaseT
@@ -84,6 +85,7 @@ def retry(
     log_levels: _logs.LevelsT | None = ...,
     budget: RetryBudget | None = ...,
     breaker: CircuitBreaker | None = ...,
+    policy: str | Policy | None = ...,
 ) -> _AsyncRetryDecorator: ...
 
 
@@ -107,6 +109,7 @@ def retry(
     log_levels: _logs.LevelsT | None = None,
     budget: RetryBudget | None = None,
     breaker: CircuitBreaker | None = None,
+    policy: str | Policy | None = None,
 ) -> t.Callable[[t.Callable[P, R]], _RetryDecorated[P, R]]: ...
 
 
@@ -114,8 +117,20 @@ def retry(*dargs: t.Any, **dkw: t.Any) -> t.Any:
     """Retry the decorated function: ``@retry`` or ``@retry(stop=..., wait=..., ...)``.
 
     The arguments are those of :class:`Retrying`. A coroutine function is retried by an
-    :class:`AsyncRetrying`.
+    :class:`AsyncRetrying`. ``policy=`` starts from a :class:`Policy`, or from the registered
+    policy of that name (and follows later changes to it); explicit arguments override it.
     """
+    if "policy" in dkw:
+        # pertinax's own keyword: a registered policy's name (followed as it changes) or a
+        # Policy, with the explicit arguments on top.
+        policy = dkw.pop("policy")
+        if dargs:
+            raise TypeError("retry(): with policy=, give the other arguments by keyword")
+        if policy is not None:
+            from .policies import _decorate
+
+            overrides = dict(dkw)
+            return lambda f: _decorate(policy, overrides, f)
     if len(dargs) == 1 and callable(dargs[0]):
         # The bare form; like tenacity, keyword arguments given alongside are ignored.
         return retry()(dargs[0])

@@ -42,6 +42,8 @@ pub struct Plan {
     /// handed). Either one turns the first-attempt shortcut off.
     pub budget: Option<(Arc<BudgetGuard>, Py<PyAny>)>,
     pub breaker: Option<(Arc<BreakerGuard>, Py<PyAny>)>,
+    /// Compiled in testing mode (`crate::testing`): drivers never call the sleep.
+    pub skip_sleep: bool,
 }
 
 impl Plan {

@@ -346,6 +346,13 @@ impl Call {
         crate::engine::prepare(&mut CallView { call: slf.clone() })
     }
 
+    /// The plan was compiled in testing mode: the driver must not sleep (and `sleep()`
+    /// returns None without calling anything).
+    #[getter]
+    fn skips_sleep(&self) -> bool {
+        self.plan.skip_sleep
+    }
+
     /// Calls the plan's sleep for `seconds` and returns what it returns (an awaitable for an
     /// async sleep).
     fn sleep<'py>(

@@ -105,6 +105,11 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
     let generation = crate::strategy::generation();
     let mut stop = Stop::compile(&controller.getattr(pyo3::intern!(py, "stop"))?)?;
     let mut wait = Wait::compile(&controller.getattr(pyo3::intern!(py, "wait"))?)?;
+    // Read after the generation, like the strategies: switching the mode bumps it.
+    let testing = crate::testing::current();
+    if let Some(mode) = testing {
+        (stop, wait) = under_testing(stop, mode);
+    }
     let mut retry = Retry::compile(&controller.getattr(pyo3::intern!(py, "retry"))?)?;
     mark_async(stop.top_level_callback(), is_async, py)?;
     mark_async(wait.top_level_callback(), is_async, py)?;
@@ -187,7 +192,20 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
         observe,
         budget,
         breaker,
+        skip_sleep: testing.is_some(),
     })
+}
+
+/// The stop and wait of a plan compiled in testing mode: at most `attempts` attempts (exactly
+/// that many unless `cap`), and no wait, so logs and metrics record retries that took no time.
+fn under_testing(stop: Stop, mode: crate::testing::Testing) -> (Stop, Wait) {
+    let limit = Stop::AfterAttempt(f64::from(mode.attempts));
+    let stop = if mode.cap {
+        Stop::Any(vec![stop, limit])
+    } else {
+        limit
+    };
+    (stop, Wait::Fixed(crate::num::Num::Int(0)))
 }
 
 #[cold]

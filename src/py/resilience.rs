@@ -61,6 +61,15 @@ fn name_arg(class: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
     )))
 }
 
+/// `functools.partial(type(obj), **kwargs)`: how a class with keyword-only options pickles.
+fn rebuild<'py>(
+    obj: &Bound<'py, PyAny>,
+    kwargs: &Bound<'py, PyDict>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let partial = obj.py().import("functools")?.getattr("partial")?;
+    partial.call((obj.get_type(),), Some(kwargs))
+}
+
 fn str_repr(py: Python<'_>, s: &str) -> PyResult<String> {
     Ok(PyString::new(py, s).repr()?.to_str()?.to_owned())
 }
@@ -186,6 +195,21 @@ impl RetryBudget {
         }
         out.push(')');
         Ok(out)
+    }
+
+    /// Pickles the configuration (and the store), not the state: an unpickled budget is a
+    /// new, full one.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        let py = slf.py();
+        let g = &slf.get().guard;
+        let c = g.budget.config();
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("ratio", c.ratio)?;
+        kwargs.set_item("capacity", c.capacity)?;
+        kwargs.set_item("min_per_second", c.min_per_second)?;
+        kwargs.set_item("log_every", g.log_every)?;
+        kwargs.set_item("store", &g.store)?;
+        Ok((rebuild(slf.as_any(), &kwargs)?, (g.name.clone(),)))
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
@@ -352,6 +376,22 @@ impl CircuitBreaker {
                 ""
             }
         ))
+    }
+
+    /// Pickles the configuration (and the store), not the state: an unpickled breaker is a
+    /// new, closed one.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        let py = slf.py();
+        let g = &slf.get().guard;
+        let c = g.breaker.config();
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("failure_rate", c.failure_rate)?;
+        kwargs.set_item("window", c.window)?;
+        kwargs.set_item("minimum_calls", c.minimum_calls)?;
+        kwargs.set_item("open_for", c.open_for_ns as f64 / 1e9)?;
+        kwargs.set_item("half_open_calls", c.half_open_calls)?;
+        kwargs.set_item("store", &g.store)?;
+        Ok((rebuild(slf.as_any(), &kwargs)?, (g.name.clone(),)))
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {

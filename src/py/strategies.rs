@@ -51,3 +51,29 @@ pub fn begin_statistics(py: Python<'_>, statistics: Py<PyDict>) -> PyResult<()> 
 pub fn strategy_changed(strategy: &Bound<'_, PyAny>) {
     crate::strategy::note_changed(strategy);
 }
+
+/// Makes every compiled plan stale, so each is compiled again on its next call. The policy
+/// registry calls it after rewriting the controllers bound to a policy name.
+#[pyfunction]
+pub fn invalidate_all_plans() {
+    crate::strategy::invalidate_all();
+}
+
+/// Turns the testing mode on (`attempts` given) or off (`None`).
+#[pyfunction]
+#[pyo3(signature = (attempts, cap = false))]
+pub fn set_testing(attempts: Option<u32>, cap: bool) -> PyResult<()> {
+    if attempts == Some(0) {
+        return Err(pyo3::exceptions::PyValueError::new_err(
+            "set_testing(): attempts must be at least 1, got 0",
+        ));
+    }
+    crate::testing::set(attempts.map(|attempts| crate::testing::Testing { attempts, cap }));
+    Ok(())
+}
+
+/// The testing mode: `None` when off, else `(attempts, cap)`.
+#[pyfunction]
+pub fn testing_mode() -> Option<(u32, bool)> {
+    crate::testing::current().map(|t| (t.attempts, t.cap))
+}

@@ -152,6 +152,11 @@ pub fn generation() -> u64 {
     GENERATION.load(Ordering::Acquire)
 }
 
+/// Makes every plan compiled so far stale (a process-wide setting that plans read changed).
+pub fn invalidate_all() {
+    GENERATION.fetch_add(1, Ordering::AcqRel);
+}
+
 /// Remembers that a plan read this strategy object.
 pub fn mark_compiled(obj: &Bound<'_, PyAny>) {
     // An object without weak reference support is remembered by address alone.

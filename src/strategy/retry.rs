@@ -61,10 +61,19 @@ fn classes(py: Python<'_>) -> PyResult<&'static Registry> {
     registry(py, &CELL, "pertinax.retry", NAMES)
 }
 
+/// pertinax's own predicates outside tenacity's module, compiled like the built-ins.
+fn own_classes(py: Python<'_>) -> PyResult<&'static Registry> {
+    static CELL: PyOnceLock<Registry> = PyOnceLock::new();
+    registry(py, &CELL, "pertinax.transient", &["retry_if_transient"])
+}
+
 impl Retry {
     pub fn compile(obj: &Bound<'_, PyAny>) -> PyResult<Retry> {
         let py = obj.py();
-        let kind = classes(py)?.classify(obj);
+        let kind = match classes(py)?.classify(obj) {
+            Some(kind) => Some(kind),
+            None => own_classes(py)?.classify(obj),
+        };
         let Some(kind) = kind else {
             if !obj.is_callable() {
                 return Ok(Retry::Invalid(super::not_callable("retry", obj)));
@@ -127,7 +136,7 @@ impl Retry {
         Ok(match kind {
             "_retry_never" => Retry::Never,
             "_retry_always" => Retry::Always,
-            "retry_if_exception" => Retry::IfException(attr("predicate")?),
+            "retry_if_exception" | "retry_if_transient" => Retry::IfException(attr("predicate")?),
             "retry_if_exception_type" => Retry::IfExceptionType(attr("exception_types")?),
             "retry_if_not_exception_type" => Retry::IfNotExceptionType(attr("exception_types")?),
             "retry_unless_exception_type" => Retry::UnlessExceptionType(attr("exception_types")?),

@@ -42,6 +42,12 @@ pub enum Wait {
     Combine(Vec<Wait>),
     Chain(Vec<Wait>),
     Exception(Py<PyAny>),
+    /// `pertinax.transient.wait_retry_after`: the seconds `seconds(exc)` reads from a failed
+    /// attempt's Retry-After (None when there is none), else the fallback.
+    RetryAfter {
+        seconds: Py<PyAny>,
+        fallback: Box<Wait>,
+    },
     Python(Callback),
     Invalid(String),
 }
@@ -64,6 +70,12 @@ fn classes(py: Python<'_>) -> PyResult<&'static Registry> {
     registry(py, &CELL, "pertinax.wait", NAMES)
 }
 
+/// pertinax's own waits outside tenacity's module, compiled like the built-ins.
+fn own_classes(py: Python<'_>) -> PyResult<&'static Registry> {
+    static CELL: PyOnceLock<Registry> = PyOnceLock::new();
+    registry(py, &CELL, "pertinax.transient", &["wait_retry_after"])
+}
+
 /// Index of the strategy `wait_chain` uses for an attempt: the last one repeats forever.
 pub fn chain_index(attempt_number: i64, len: usize) -> usize {
     let n = attempt_number.max(1) as usize;
@@ -83,7 +95,10 @@ pub fn exponential_past_cap(exponent: f64, multiplier: f64, max: f64, exp_base: 
 impl Wait {
     pub fn compile(obj: &Bound<'_, PyAny>) -> PyResult<Wait> {
         let py = obj.py();
-        let kind = classes(py)?.classify(obj);
+        let kind = match classes(py)?.classify(obj) {
+            Some(kind) => Some(kind),
+            None => own_classes(py)?.classify(obj),
+        };
         let Some(kind) = kind else {
             if !obj.is_callable() {
                 return Ok(Wait::Invalid(super::not_callable("wait", obj)));
@@ -153,6 +168,19 @@ impl Wait {
             "wait_exception" => {
                 Wait::Exception(obj.getattr(pyo3::intern!(obj.py(), "predicate"))?.unbind())
             }
+            "wait_retry_after" => {
+                let fallback = Wait::compile(&obj.getattr(pyo3::intern!(obj.py(), "fallback"))?)?;
+                // A Python fallback needs the RetryCallState anyway (and may be async):
+                // then the whole strategy runs as Python, its own `__call__`.
+                if fallback.needs_state() {
+                    Wait::Python(Callback::new(obj.clone().unbind()))
+                } else {
+                    Wait::RetryAfter {
+                        seconds: obj.getattr(pyo3::intern!(obj.py(), "_seconds"))?.unbind(),
+                        fallback: Box::new(fallback),
+                    }
+                }
+            }
             _ => Wait::Python(Callback::new(obj.clone().unbind())),
         };
         Ok(match bad {
@@ -165,6 +193,7 @@ impl Wait {
         match self {
             Wait::Python(_) => true,
             Wait::Combine(v) | Wait::Chain(v) => v.iter().any(Wait::needs_state),
+            Wait::RetryAfter { fallback, .. } => fallback.needs_state(),
             _ => false,
         }
     }
@@ -246,6 +275,15 @@ impl Wait {
                 )),
                 OutcomeRef::Raised(exc) => Ok(Num::from_py(&predicate.bind(py).call1((exc,))?)),
             },
+            Wait::RetryAfter { seconds, fallback } => {
+                if let OutcomeRef::Raised(exc) = state.outcome()? {
+                    let v = seconds.bind(py).call1((exc,))?;
+                    if !v.is_none() {
+                        return Ok(Num::from_py(&v));
+                    }
+                }
+                fallback.eval_with(state, false)
+            }
             Wait::Python(cb) => {
                 let v = if keyword {
                     cb.call_kw(state)?
@@ -261,6 +299,10 @@ impl Wait {
     pub fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
         match self {
             Wait::Exception(o) => visit.call(o),
+            Wait::RetryAfter { seconds, fallback } => {
+                visit.call(seconds)?;
+                fallback.traverse(visit)
+            }
             Wait::Python(cb) => visit.call(&cb.obj),
             Wait::Combine(v) | Wait::Chain(v) => v.iter().try_for_each(|w| w.traverse(visit)),
             _ => Ok(()),

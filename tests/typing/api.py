@@ -21,8 +21,13 @@ from pertinax import (
     AsyncRetrying,
     AttemptManager,
     BaseRetrying,
+    Policy,
     Retrying,
+    api_retry,
+    file_retry,
+    policies,
     retry,
+    retry_context,
     stop_after_attempt,
     wait_exponential,
 )
@@ -166,3 +171,55 @@ observed("1")  # type: ignore[arg-type]
 assert_type(Retrying(metrics=False, log_levels={"retrying": "WARNING"}), Retrying)
 assert_type(Retrying().copy(metrics=False, on_recovered=None), Retrying)
 Retrying(metrics="yes")  # type: ignore[arg-type]
+
+
+# --- policies ---------------------------------------------------------------------------
+
+policy = Policy("typed", stop=stop_after_attempt(2))
+
+
+@policy
+def by_policy(number: int) -> str:
+    return str(number)
+
+
+assert_type(by_policy(1), str)
+by_policy("1")  # type: ignore[arg-type]
+
+
+@policy
+async def by_policy_async(number: int) -> str:
+    return str(number)
+
+
+assert_type(asyncio.run(by_policy_async(1)), str)
+
+
+@retry(policy="api", stop=stop_after_attempt(5))
+def by_name(number: int) -> str:
+    return str(number)
+
+
+assert_type(by_name(1), str)
+by_name("1")  # type: ignore[arg-type]
+
+
+@api_retry
+def preset(number: int) -> str:
+    return str(number)
+
+
+@file_retry(stop=stop_after_attempt(1))
+def preset_overridden(number: int) -> str:
+    return str(number)
+
+
+assert_type(preset(1), str)
+assert_type(preset_overridden(1), str)
+preset("1")  # type: ignore[arg-type]
+assert_type(policy.retrying(), Retrying)
+assert_type(policy.async_retrying(), AsyncRetrying)
+assert_type(policy.replace(name="other"), Policy)
+assert_type(policies.get("api"), Policy)
+with retry_context(policy="api") as retrying:
+    assert_type(retrying, Retrying)
