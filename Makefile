@@ -98,6 +98,7 @@ upstream-baseline:
 bench-quick:
 	$(PYTHON) $(BENCH) --quick
 	$(PYTHON) benchmarks/metrics_cost.py --quick
+	$(PYTHON) benchmarks/resilience_cost.py --quick
 	$(PYTHON) benchmarks/policy_cost.py --quick
 
 format:

@@ -115,6 +115,11 @@ impl Machine {
         }
     }
 
+    /// The driver ran the first attempt itself, admitted by the breaker with `ticket`.
+    pub fn admitted(&mut self, ticket: Option<Ticket>) {
+        self.ticket = ticket;
+    }
+
     pub fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
         self.plan.traverse(visit)?;
         self.stats.traverse(visit)

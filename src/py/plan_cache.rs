@@ -160,12 +160,12 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
         }
         _ => None,
     };
-    // A budget counts successes and a breaker admits every attempt: no shortcut around them.
+    // The synchronous shortcut tells the budget and the breaker about its first attempt
+    // itself; the async one (run by Python) does not, so they take it off.
     let returns_first_success = !needs_state
         && before.is_none()
         && !retry.may_retry_result()
-        && budget.is_none()
-        && breaker.is_none();
+        && !(is_async && (budget.is_some() || breaker.is_some()));
     Ok(Plan {
         stop,
         wait,
