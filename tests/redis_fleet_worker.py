@@ -8,7 +8,14 @@ import os
 import sys
 import time
 
-from pertinax import CircuitBreaker, CircuitOpenError, RetryBudget
+from pertinax import (
+    CircuitBreaker,
+    CircuitOpenError,
+    RetryBudget,
+    RetryError,
+    retry,
+    stop_after_attempt,
+)
 from pertinax.integrations.redis import RedisStore
 
 
@@ -32,6 +39,35 @@ def main() -> None:
             breaker.record(ticket, "failure")
         out["refused"] = refused
         out["opened"] = breaker.stats()["opened"]
+    elif mode == "engine":
+        # The same limits through the engine: decorated functions that always fail.
+        budget = RetryBudget("engine", ratio=0, capacity=25, store=store)
+        breaker = CircuitBreaker("engine", window=20, minimum_calls=20, open_for=60, store=store)
+        attempts = {"budget": 0, "breaker": 0}
+
+        @retry(stop=stop_after_attempt(10), budget=budget)
+        def spend() -> None:
+            attempts["budget"] += 1
+            raise OSError("down")
+
+        @retry(stop=stop_after_attempt(3), breaker=breaker)
+        def trip() -> None:
+            attempts["breaker"] += 1
+            raise OSError("down")
+
+        refused = 0
+        for _ in range(5):
+            try:
+                spend()
+            except RetryError:
+                pass
+            try:
+                trip()
+            except RetryError:
+                pass
+            except CircuitOpenError:
+                refused += 1
+        out.update(attempts, refused=refused, opened=breaker.stats()["opened"])
     else:  # trials: the breaker is open and its wait is over
         breaker = CircuitBreaker("trials", open_for=0.2, half_open_calls=3, store=store)
         out["admitted"] = 0

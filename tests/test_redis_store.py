@@ -100,6 +100,51 @@ def test_eight_processes_share_the_allowance_exactly_and_open_the_breaker_once(
     assert 8 * 30 - 20 - 8 <= sum(r["refused"] for r in results) <= 8 * 30 - 20
 
 
+def test_eight_processes_share_them_through_decorated_functions(server, prefix, tmp_path) -> None:
+    results = run_fleet(server, prefix, "engine", tmp_path)
+    # 8 processes x 5 calls: 40 first attempts, plus exactly the 25 retries the budget held.
+    assert sum(r["budget"] for r in results) == 40 + 25
+    store = make_store(server, prefix)
+    assert store.budget_stats("engine")["retries"] == 25
+    # The breaker opened once for the fleet, after 20 failures; every call after that in
+    # any process was refused before its function ran (up to 8 in flight when it opened).
+    assert sum(r["opened"] for r in results) == 1
+    assert store.breaker_stats("engine")["opened"] == 1
+    assert 20 <= sum(r["breaker"] for r in results) <= 20 + 8 * 2
+    assert sum(r["refused"] for r in results) >= 40 - (20 + 8 * 2)
+
+
+def test_async_calls_use_the_shared_breaker(server, prefix) -> None:
+    from pertinax import retry, stop_after_attempt
+
+    breaker = CircuitBreaker(
+        "aio", window=4, minimum_calls=4, open_for=60, store=make_store(server, prefix)
+    )
+    calls = 0
+
+    @retry(stop=stop_after_attempt(2), breaker=breaker)
+    async def fetch() -> None:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0)
+        raise OSError("down")
+
+    async def main() -> int:
+        refused = 0
+        for _ in range(5):
+            try:
+                await fetch()
+            except CircuitOpenError:
+                refused += 1
+            except Exception:
+                pass
+        return refused
+
+    assert asyncio.run(main()) == 3
+    assert calls == 4
+    assert make_store(server, prefix).breaker_stats("aio")["state"] == "open"
+
+
 def test_in_half_open_exactly_one_process_sends_the_trials(server, prefix, tmp_path) -> None:
     store = make_store(server, prefix)
     opener = CircuitBreaker("trials", window=1, minimum_calls=1, open_for=0.2, store=store)
