@@ -22,7 +22,7 @@ use callbacks::{eval_retry, eval_stop, eval_wait, give_up, hook, Flow};
 
 use crate::names;
 use crate::num::Num;
-use crate::observe::call::CallObs;
+use crate::observe::call::{CallObs, Last};
 use crate::resilience::breaker::{Outcome as Verdict, State as BreakerState};
 use crate::resilience::guard::Ticket;
 use crate::state::{NextAction, Outcome, OutcomeRef, StateMut};
@@ -101,6 +101,8 @@ pub struct Machine {
     pub obs: CallObs,
     /// The circuit breaker's leave for the attempt in flight, until its outcome is known.
     ticket: Option<Ticket>,
+    /// An attempt was handed out and its outcome not yet judged (for a driver that leaves).
+    awaiting: bool,
 }
 
 impl Machine {
@@ -112,12 +114,51 @@ impl Machine {
             phase: Phase::Idle,
             obs,
             ticket: None,
+            awaiting: false,
         }
     }
 
     /// The driver ran the first attempt itself, admitted by the breaker with `ticket`.
     pub fn admitted(&mut self, ticket: Option<Ticket>) {
         self.ticket = ticket;
+        self.awaiting = true;
+    }
+
+    /// The breaker still waits to hear about an attempt.
+    pub fn holds_ticket(&self) -> bool {
+        self.ticket.is_some()
+    }
+
+    /// An attempt's outcome has not been judged yet.
+    pub fn awaits_outcome(&self) -> bool {
+        self.awaiting && (self.plan.budget.is_some() || self.plan.breaker.is_some())
+    }
+
+    /// The driver left the call after an attempt the engine never judged (a `return` inside
+    /// `with attempt:`): a returned value is a success for the breaker and the budget;
+    /// anything else gives the breaker's slot back.
+    pub fn abandon_guards(&mut self, py: Python<'_>, last: Last) {
+        if !self.awaiting {
+            return;
+        }
+        let returned = last == Last::Returned;
+        let verdict = if returned {
+            Verdict::Success
+        } else {
+            Verdict::Ignored
+        };
+        judge(
+            &self.plan,
+            &mut self.ticket,
+            &mut self.awaiting,
+            py,
+            verdict,
+        );
+        if returned {
+            if let Some((guard, me)) = &self.plan.budget {
+                guard.on_success(me.bind(py));
+            }
+        }
     }
 
     pub fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
@@ -138,6 +179,7 @@ impl Machine {
             phase,
             obs,
             ticket,
+            awaiting,
         } = self;
         let plan: &Plan = plan;
         loop {
@@ -179,12 +221,12 @@ impl Machine {
                     };
                     match triage(interrupt, try_again) {
                         Triage::Interrupt => {
-                            judge(plan, ticket, py, Verdict::Ignored);
+                            judge(plan, ticket, awaiting, py, Verdict::Ignored);
                             obs.settle(st)?;
                             return finish(outcome);
                         }
                         Triage::Explicit => {
-                            judge(plan, ticket, py, Verdict::Failure);
+                            judge(plan, ticket, awaiting, py, Verdict::Failure);
                             obs.attempt_failed(st)?;
                             *phase = Phase::AfterHook;
                         }
@@ -199,17 +241,18 @@ impl Machine {
                 }
                 Phase::BeforeDone => {
                     *phase = Phase::Idle;
+                    *awaiting = true;
                     return Ok(Step::Attempt);
                 }
                 Phase::RetryDone => {
                     let retrying = resume.truthy().map_err(|e| with_context(st, e));
                     if retrying.is_err() {
-                        judge(plan, ticket, py, Verdict::Ignored);
+                        judge(plan, ticket, awaiting, py, Verdict::Ignored);
                     }
                     if !retrying? {
                         // Not a failure the policy retries (a result, or a 404): for the
                         // breaker and the budget, the dependency answered.
-                        judge(plan, ticket, py, Verdict::Success);
+                        judge(plan, ticket, awaiting, py, Verdict::Success);
                         if let Some((guard, me)) = &plan.budget {
                             guard.on_success(me.bind(py));
                         }
@@ -224,7 +267,7 @@ impl Machine {
                         }
                         return finish(st.outcome()?);
                     }
-                    judge(plan, ticket, py, Verdict::Failure);
+                    judge(plan, ticket, awaiting, py, Verdict::Failure);
                     obs.attempt_failed(st)?;
                     *phase = Phase::AfterHook;
                 }
@@ -324,7 +367,14 @@ impl Machine {
 }
 
 /// Tells the breaker how the attempt in flight ended (once).
-fn judge(plan: &Plan, ticket: &mut Option<Ticket>, py: Python<'_>, verdict: Verdict) {
+fn judge(
+    plan: &Plan,
+    ticket: &mut Option<Ticket>,
+    awaiting: &mut bool,
+    py: Python<'_>,
+    verdict: Verdict,
+) {
+    *awaiting = false;
     if let (Some(t), Some((guard, me))) = (ticket.take(), &plan.breaker) {
         guard.finish(me.bind(py), t, verdict);
     }

@@ -366,3 +366,35 @@ def test_a_policy_carries_a_shared_budget_and_breaker() -> None:
     assert copy.kwargs["budget"].available == 1.0
     assert repr(copy.kwargs["breaker"]) == repr(breaker)
     assert copy.kwargs["breaker"].state == "closed"
+
+
+def test_a_return_inside_with_attempt_counts_as_a_success() -> None:
+    budget = RetryBudget("early-return", ratio=0.5, capacity=1)
+    breaker = CircuitBreaker("early-return", window=4, minimum_calls=4, open_for=60)
+    fails = Flaky(failures=1)
+
+    def fetch(fn) -> str:
+        for attempt in Retrying(stop=stop_after_attempt(3), budget=budget, breaker=breaker):
+            with attempt:
+                return fn()
+        raise AssertionError("unreachable")
+
+    async def afetch() -> str:
+        async for attempt in AsyncRetrying(budget=budget, breaker=breaker):
+            with attempt:
+                return "ok"
+        raise AssertionError("unreachable")
+
+    assert fetch(fails) == "ok"  # one failure, then a success returned from the loop
+    for _ in range(6):
+        assert fetch(lambda: "ok") == "ok"
+        assert asyncio.run(afetch()) == "ok"
+    # A left async loop is a reference cycle (the controller remembers its latest loop): the
+    # budget and the breaker hear about it when the cycle is collected.
+    import gc
+
+    gc.collect()
+    # 13 successes and 1 failure in the breaker's window of 4: it stays closed.
+    assert breaker.state == "closed"
+    assert breaker.stats()["failure_rate"] == 0.0
+    assert budget.stats()["successes"] == 13
