@@ -13,12 +13,14 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 
 mod callbacks;
+pub mod phases;
 mod plan;
 
 pub use callbacks::{with_context, Resume};
 pub use plan::Plan;
 
 use callbacks::{eval_retry, eval_stop, eval_wait, give_up, hook, Flow};
+use phases::{give_up_kind, triage, GiveUp, Phase, Seen, Triage};
 
 use crate::names;
 use crate::num::Num;
@@ -34,62 +36,6 @@ pub enum Step<'py> {
     Sleep(Num),
     Return(Bound<'py, PyAny>),
     Await(Bound<'py, PyAny>),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    /// Between decisions: look at the outcome (or its absence).
-    Idle,
-    BeforeDone,
-    RetryDone,
-    AfterHook,
-    AfterDone,
-    WaitDone,
-    StopDone,
-    CallbackDone,
-    BeforeSleepDone,
-    /// An async `on_recovered` hook was awaited: the call returns its value.
-    RecoveredDone,
-}
-
-/// What an outcome leads to, before any strategy runs: the part of the decision that needs
-/// no Python.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Triage {
-    /// Raise it now: an interrupt, never retried.
-    Interrupt,
-    /// `TryAgain`: skip the retry predicate, retry if the stop allows it.
-    Explicit,
-    /// Ask the retry predicate.
-    AskRetry,
-}
-
-pub fn triage(is_interrupt: bool, is_try_again: bool) -> Triage {
-    if is_interrupt {
-        Triage::Interrupt
-    } else if is_try_again {
-        Triage::Explicit
-    } else {
-        Triage::AskRetry
-    }
-}
-
-/// When the stop strategy says stop.
-#[derive(Debug, PartialEq, Eq)]
-pub enum GiveUp {
-    Callback,
-    Reraise,
-    RetryError,
-}
-
-pub fn give_up_kind(has_callback: bool, reraise: bool) -> GiveUp {
-    if has_callback {
-        GiveUp::Callback
-    } else if reraise {
-        GiveUp::Reraise
-    } else {
-        GiveUp::RetryError
-    }
 }
 
 /// One call's progress through the decision. Per-call data lives here and in the state, never
@@ -200,7 +146,7 @@ impl Machine {
                                 }
                             }
                             obs.before_attempt(st)?;
-                            *phase = Phase::BeforeDone;
+                            *phase = phase.after(Seen::NoOutcome);
                             if let Some(cb) = &plan.before {
                                 if let Some(aw) = hook(st, cb)? {
                                     return Ok(Step::Await(aw));
@@ -219,19 +165,21 @@ impl Machine {
                         ),
                         None => (false, false),
                     };
-                    match triage(interrupt, try_again) {
+                    let triaged = triage(interrupt, try_again);
+                    match triaged {
                         Triage::Interrupt => {
                             judge(plan, ticket, awaiting, py, Verdict::Ignored);
+                            *phase = phase.after(Seen::Outcome(triaged));
                             obs.settle(st)?;
                             return finish(outcome);
                         }
                         Triage::Explicit => {
                             judge(plan, ticket, awaiting, py, Verdict::Failure);
                             obs.attempt_failed(st)?;
-                            *phase = Phase::AfterHook;
+                            *phase = phase.after(Seen::Outcome(triaged));
                         }
                         Triage::AskRetry => {
-                            *phase = Phase::RetryDone;
+                            *phase = phase.after(Seen::Outcome(triaged));
                             match eval_retry(st, &plan.retry)? {
                                 Flow::Ready(r) => resume = r,
                                 Flow::Await(aw) => return Ok(Step::Await(aw)),
@@ -240,27 +188,28 @@ impl Machine {
                     }
                 }
                 Phase::BeforeDone => {
-                    *phase = Phase::Idle;
+                    *phase = phase.after(Seen::Ran);
                     *awaiting = true;
                     return Ok(Step::Attempt);
                 }
                 Phase::RetryDone => {
-                    let retrying = resume.truthy().map_err(|e| with_context(st, e));
-                    if retrying.is_err() {
+                    let retry = resume.truthy().map_err(|e| with_context(st, e));
+                    if retry.is_err() {
                         judge(plan, ticket, awaiting, py, Verdict::Ignored);
                     }
-                    if !retrying? {
+                    let retry = retry?;
+                    if !retry {
                         // Not a failure the policy retries (a result, or a 404): for the
                         // breaker and the budget, the dependency answered.
                         judge(plan, ticket, awaiting, py, Verdict::Success);
                         if let Some((guard, me)) = &plan.budget {
                             guard.on_success(me.bind(py));
                         }
-                        *phase = Phase::Idle;
+                        *phase = phase.after(Seen::Retry(retry));
                         if obs.settle(st)? {
                             if let Some(cb) = &plan.on_recovered {
                                 if let Some(aw) = hook(st, cb)? {
-                                    *phase = Phase::RecoveredDone;
+                                    *phase = phase.after(Seen::AwaitRecovered);
                                     return Ok(Step::Await(aw));
                                 }
                             }
@@ -269,11 +218,11 @@ impl Machine {
                     }
                     judge(plan, ticket, awaiting, py, Verdict::Failure);
                     obs.attempt_failed(st)?;
-                    *phase = Phase::AfterHook;
+                    *phase = phase.after(Seen::Retry(retry));
                 }
                 Phase::AfterHook => {
                     stamp(st)?;
-                    *phase = Phase::AfterDone;
+                    *phase = phase.after(Seen::Ran);
                     if let Some(cb) = &plan.after {
                         if let Some(aw) = hook(st, cb)? {
                             return Ok(Step::Await(aw));
@@ -281,7 +230,7 @@ impl Machine {
                     }
                 }
                 Phase::AfterDone => {
-                    *phase = Phase::WaitDone;
+                    *phase = phase.after(Seen::Ran);
                     match eval_wait(st, &plan.wait)? {
                         Flow::Ready(r) => resume = r,
                         Flow::Await(aw) => return Ok(Step::Await(aw)),
@@ -297,7 +246,7 @@ impl Machine {
                         d.bind(py)
                             .set_item(names::delay_since_first_attempt(py), py.None())?;
                     }
-                    *phase = Phase::StopDone;
+                    *phase = phase.after(Seen::Ran);
                     match eval_stop(st, &plan.stop)? {
                         Flow::Ready(r) => resume = r,
                         Flow::Await(aw) => return Ok(Step::Await(aw)),
@@ -314,31 +263,31 @@ impl Machine {
                             stop = true;
                         }
                     }
+                    let kind = give_up_kind(plan.retry_error_callback.is_some(), plan.reraise);
                     if stop {
                         obs.gave_up(st)?;
-                        match give_up_kind(plan.retry_error_callback.is_some(), plan.reraise) {
+                        *phase = phase.after(Seen::Stop(stop, kind));
+                        match kind {
                             GiveUp::Callback => {
-                                *phase = Phase::CallbackDone;
                                 if let Some(cb) = &plan.retry_error_callback {
                                     let obj = st.object()?;
                                     if cb.is_async {
-                                        let aw = cb.obj.bind(py).call1((obj,));
+                                        let aw = cb.call1(py, obj);
                                         return Ok(Step::Await(
                                             aw.map_err(|e| with_context(st, e))?,
                                         ));
                                     }
-                                    let v = cb.obj.bind(py).call1((obj,));
+                                    let v = cb.call1(py, obj);
                                     resume = Resume::Obj(v.map_err(|e| with_context(st, e))?);
                                 }
                             }
                             GiveUp::Reraise | GiveUp::RetryError => {
-                                *phase = Phase::Idle;
                                 return Err(give_up(plan, st));
                             }
                         }
                     } else {
                         schedule_sleep(stats, obs, st)?;
-                        *phase = Phase::BeforeSleepDone;
+                        *phase = phase.after(Seen::Stop(stop, kind));
                         if let Some(cb) = &plan.before_sleep {
                             if let Some(aw) = hook(st, cb)? {
                                 return Ok(Step::Await(aw));
@@ -347,18 +296,18 @@ impl Machine {
                     }
                 }
                 Phase::CallbackDone => {
-                    *phase = Phase::Idle;
+                    *phase = phase.after(Seen::Ran);
                     return Ok(Step::Return(
                         std::mem::replace(&mut resume, Resume::Nothing).into_obj(py),
                     ));
                 }
                 Phase::BeforeSleepDone => {
-                    *phase = Phase::Idle;
+                    *phase = phase.after(Seen::Ran);
                     let upcoming = st.upcoming_sleep()?;
                     return Ok(Step::Sleep(upcoming));
                 }
                 Phase::RecoveredDone => {
-                    *phase = Phase::Idle;
+                    *phase = phase.after(Seen::Ran);
                     return finish(st.outcome()?);
                 }
             }
@@ -482,30 +431,5 @@ fn finish(outcome: OutcomeRef<'_>) -> PyResult<Step<'_>> {
         OutcomeRef::Returned(v) => Ok(Step::Return(v)),
         OutcomeRef::Raised(e) => Err(PyErr::from_value(e)),
         OutcomeRef::Missing => Err(crate::errors::internal("no outcome to finish with")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn interrupts_win_over_everything() {
-        assert_eq!(triage(true, true), Triage::Interrupt);
-        assert_eq!(triage(true, false), Triage::Interrupt);
-    }
-
-    #[test]
-    fn try_again_skips_the_predicate() {
-        assert_eq!(triage(false, true), Triage::Explicit);
-        assert_eq!(triage(false, false), Triage::AskRetry);
-    }
-
-    #[test]
-    fn the_callback_wins_over_reraise() {
-        assert_eq!(give_up_kind(true, true), GiveUp::Callback);
-        assert_eq!(give_up_kind(true, false), GiveUp::Callback);
-        assert_eq!(give_up_kind(false, true), GiveUp::Reraise);
-        assert_eq!(give_up_kind(false, false), GiveUp::RetryError);
     }
 }

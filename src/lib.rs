@@ -42,7 +42,8 @@ mod _pertinax {
     use crate::py::routing::call;
     #[pymodule_export]
     use crate::py::strategies::{
-        begin_statistics, evaluate_retry, evaluate_stop, evaluate_wait, strategy_changed,
+        begin_statistics, compiled_variant, evaluate_retry, evaluate_stop, evaluate_wait,
+        native_strategies, strategy_changed,
     };
     #[pymodule_export]
     use crate::py::strategies::{invalidate_all_plans, set_testing, testing_mode};

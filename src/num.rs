@@ -5,7 +5,7 @@
 //! common cases (`int` that fits in an `i64`, `float`) as plain Rust values and everything else
 //! as the Python object, so the fast path never allocates and the odd path stays exact.
 
-use pyo3::exceptions::PyTypeError;
+use crate::errors::{Error, Shown};
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt};
 
@@ -68,17 +68,24 @@ impl Num {
         }
     }
 
+    /// `self + other` when Rust gives Python's answer; `None` when only Python can (an
+    /// `int` past `i64`, or a Python object).
+    #[inline]
+    pub fn add_native(&self, other: &Num) -> Option<Num> {
+        match (self, other) {
+            (Num::Int(a), Num::Int(b)) => a.checked_add(*b).map(Num::Int),
+            (Num::Int(a), Num::Float(b)) => Some(Num::Float(*a as f64 + b)),
+            (Num::Float(a), Num::Int(b)) => Some(Num::Float(a + *b as f64)),
+            (Num::Float(a), Num::Float(b)) => Some(Num::Float(a + b)),
+            _ => None,
+        }
+    }
+
     /// `self + other` with Python's semantics (`int + int` stays an `int`).
     pub fn add(&self, py: Python<'_>, other: &Num) -> PyResult<Num> {
-        match (self, other) {
-            (Num::Int(a), Num::Int(b)) => match a.checked_add(*b) {
-                Some(v) => Ok(Num::Int(v)),
-                None => self.add_py(py, other),
-            },
-            (Num::Int(a), Num::Float(b)) => Ok(Num::Float(*a as f64 + b)),
-            (Num::Float(a), Num::Int(b)) => Ok(Num::Float(a + *b as f64)),
-            (Num::Float(a), Num::Float(b)) => Ok(Num::Float(a + b)),
-            _ => self.add_py(py, other),
+        match self.add_native(other) {
+            Some(v) => Ok(v),
+            None => self.add_py(py, other),
         }
     }
 
@@ -103,17 +110,23 @@ impl Num {
         Ok(Num::from_py(&sum))
     }
 
+    /// `self - other` when Rust gives Python's answer (see `add_native`).
+    #[inline]
+    pub fn sub_native(&self, other: &Num) -> Option<Num> {
+        match (self, other) {
+            (Num::Float(a), Num::Float(b)) => Some(Num::Float(a - b)),
+            (Num::Int(a), Num::Int(b)) => a.checked_sub(*b).map(Num::Int),
+            (Num::Int(a), Num::Float(b)) => Some(Num::Float(*a as f64 - b)),
+            (Num::Float(a), Num::Int(b)) => Some(Num::Float(a - *b as f64)),
+            _ => None,
+        }
+    }
+
     /// `self - other` with Python's semantics, used for `seconds_since_start`.
     pub fn sub(&self, py: Python<'_>, other: &Num) -> PyResult<Num> {
-        match (self, other) {
-            (Num::Float(a), Num::Float(b)) => Ok(Num::Float(a - b)),
-            (Num::Int(a), Num::Int(b)) => match a.checked_sub(*b) {
-                Some(v) => Ok(Num::Int(v)),
-                None => self.sub_py(py, other),
-            },
-            (Num::Int(a), Num::Float(b)) => Ok(Num::Float(*a as f64 - b)),
-            (Num::Float(a), Num::Int(b)) => Ok(Num::Float(a - *b as f64)),
-            _ => self.sub_py(py, other),
+        match self.sub_native(other) {
+            Some(v) => Ok(v),
+            None => self.sub_py(py, other),
         }
     }
 
@@ -126,36 +139,45 @@ impl Num {
 
 /// Reads a strategy argument as a float, with an error that names the strategy, the argument
 /// and the value, instead of a `TypeError` from deep inside the arithmetic.
-pub fn arg_f64(strategy: &str, name: &str, value: &Bound<'_, PyAny>) -> PyResult<f64> {
-    match value.extract::<f64>() {
-        Ok(v) => Ok(v),
-        Err(_) => Err(bad_arg(strategy, name, value)),
-    }
+pub fn arg_f64(
+    strategy: &'static str,
+    argument: &'static str,
+    value: &Bound<'_, PyAny>,
+) -> Result<f64, Error> {
+    value
+        .extract::<f64>()
+        .map_err(|_| bad_arg(strategy, argument, value))
 }
 
 #[cold]
-pub fn bad_arg(strategy: &str, name: &str, value: &Bound<'_, PyAny>) -> PyErr {
-    let shown = value
-        .repr()
-        .map(|r| r.to_string())
-        .unwrap_or_else(|_| "<unprintable>".to_owned());
-    let tname = value
-        .get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "?".to_owned());
-    PyTypeError::new_err(format!(
-        "{strategy}: argument '{name}' must be a number, got {shown} (type {tname})"
-    ))
+pub fn bad_arg(strategy: &'static str, argument: &'static str, value: &Bound<'_, PyAny>) -> Error {
+    Error::NotANumber {
+        strategy,
+        argument,
+        value: Shown::of(value),
+    }
 }
 
 impl Num {
+    /// `self > other` when Rust gives Python's answer: Python compares an `int` with a
+    /// `float` exactly (`2**53 + 1 > 2.0**53`), not through a lossy conversion.
+    #[inline]
+    pub fn gt_native(&self, other: &Num) -> Option<bool> {
+        use std::cmp::Ordering;
+        match (self, other) {
+            (Num::Int(a), Num::Int(b)) => Some(a > b),
+            (Num::Float(a), Num::Float(b)) => Some(a > b),
+            (Num::Int(a), Num::Float(b)) => Some(cmp_int_float(*a, *b) == Some(Ordering::Greater)),
+            (Num::Float(a), Num::Int(b)) => Some(cmp_int_float(*b, *a) == Some(Ordering::Less)),
+            _ => None,
+        }
+    }
+
     /// `self > other`, as Python compares numbers.
     pub fn gt(&self, py: Python<'_>, other: &Num) -> PyResult<bool> {
-        match (self, other) {
-            (Num::Int(a), Num::Int(b)) => Ok(a > b),
-            (Num::Py(_), _) | (_, Num::Py(_)) => self.to_py(py).gt(other.to_py(py)),
-            _ => Ok(self.as_f64(py)? > other.as_f64(py)?),
+        match self.gt_native(other) {
+            Some(v) => Ok(v),
+            None => self.to_py(py).gt(other.to_py(py)),
         }
     }
 
@@ -169,17 +191,23 @@ impl Num {
         Ok(if a.gt(py, &b)? { b } else { a })
     }
 
+    /// `self * other` when Rust gives Python's answer (see `add_native`).
+    #[inline]
+    pub fn mul_native(&self, other: &Num) -> Option<Num> {
+        match (self, other) {
+            (Num::Int(a), Num::Int(b)) => a.checked_mul(*b).map(Num::Int),
+            (Num::Int(a), Num::Float(b)) => Some(Num::Float(*a as f64 * b)),
+            (Num::Float(a), Num::Int(b)) => Some(Num::Float(a * *b as f64)),
+            (Num::Float(a), Num::Float(b)) => Some(Num::Float(a * b)),
+            _ => None,
+        }
+    }
+
     /// `self * other` with Python's semantics.
     pub fn mul(&self, py: Python<'_>, other: &Num) -> PyResult<Num> {
-        match (self, other) {
-            (Num::Int(a), Num::Int(b)) => match a.checked_mul(*b) {
-                Some(v) => Ok(Num::Int(v)),
-                None => self.mul_py(py, other),
-            },
-            (Num::Int(a), Num::Float(b)) => Ok(Num::Float(*a as f64 * b)),
-            (Num::Float(a), Num::Int(b)) => Ok(Num::Float(a * *b as f64)),
-            (Num::Float(a), Num::Float(b)) => Ok(Num::Float(a * b)),
-            _ => self.mul_py(py, other),
+        match self.mul_native(other) {
+            Some(v) => Ok(v),
+            None => self.mul_py(py, other),
         }
     }
 
@@ -188,31 +216,44 @@ impl Num {
         Ok(Num::from_py(&self.to_py(py).mul(other.to_py(py))?))
     }
 
-    /// `self ** exponent` with Python's semantics, including its `OverflowError`.
-    pub fn pow(&self, py: Python<'_>, exponent: &Num) -> PyResult<Num> {
+    /// `self ** exponent` when Rust gives Python's answer: `Some(Err(Overflow))` where
+    /// Python raises `OverflowError`, `None` where only Python can answer (an `int` result
+    /// past `i64`, a complex result, a `ZeroDivisionError`, a Python object).
+    pub fn pow_native(&self, exponent: &Num) -> Option<Result<Num, Overflow>> {
         match (self, exponent) {
-            (Num::Int(b), Num::Int(e)) if *e >= 0 => {
-                match u32::try_from(*e).ok().and_then(|e| b.checked_pow(e)) {
-                    Some(v) => Ok(Num::Int(v)),
-                    None => self.pow_py(py, exponent),
-                }
-            }
+            (Num::Int(b), Num::Int(e)) if *e >= 0 => u32::try_from(*e)
+                .ok()
+                .and_then(|e| b.checked_pow(e))
+                .map(|v| Ok(Num::Int(v))),
             (Num::Int(_) | Num::Float(_), Num::Int(_) | Num::Float(_)) => {
-                let (b, e) = (self.as_f64(py)?, exponent.as_f64(py)?);
+                let (b, e) = (self.as_f64_native()?, exponent.as_f64_native()?);
                 if b < 0.0 && e.fract() != 0.0 || b == 0.0 && e < 0.0 {
-                    // complex results and ZeroDivisionError: let Python say what it says
-                    return self.pow_py(py, exponent);
+                    return None;
                 }
                 let v = b.powf(e);
                 if v.is_infinite() && b.is_finite() && e.is_finite() {
-                    return Err(pyo3::exceptions::PyOverflowError::new_err((
-                        34,
-                        "Numerical result out of range",
-                    )));
+                    return Some(Err(Overflow));
                 }
-                Ok(Num::Float(v))
+                Some(Ok(Num::Float(v)))
             }
-            _ => self.pow_py(py, exponent),
+            _ => None,
+        }
+    }
+
+    fn as_f64_native(&self) -> Option<f64> {
+        match self {
+            Num::Int(i) => Some(*i as f64),
+            Num::Float(f) => Some(*f),
+            Num::Py(_) => None,
+        }
+    }
+
+    /// `self ** exponent` with Python's semantics, including its `OverflowError`.
+    pub fn pow(&self, py: Python<'_>, exponent: &Num) -> PyResult<Num> {
+        match self.pow_native(exponent) {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(Overflow)) => Err(Error::FloatOverflow.into()),
+            None => self.pow_py(py, exponent),
         }
     }
 
@@ -221,5 +262,178 @@ impl Num {
         Ok(Num::from_py(
             &self.to_py(py).pow(exponent.to_py(py), py.None())?,
         ))
+    }
+}
+
+/// A float power too large for a float: Python raises
+/// `OverflowError: (34, 'Numerical result out of range')`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Overflow;
+
+/// How an `int` compares with a `float`, exactly, as Python compares them; `None` for NaN.
+pub fn cmp_int_float(i: i64, f: f64) -> Option<std::cmp::Ordering> {
+    use std::cmp::Ordering;
+    if f.is_nan() {
+        return None;
+    }
+    // 2**63 is exact as a float; every i64 is below it and at or above -2**63.
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if f >= TWO_63 {
+        return Some(Ordering::Less);
+    }
+    if f < -TWO_63 {
+        return Some(Ordering::Greater);
+    }
+    let whole = f.trunc();
+    // In range, so the conversion is exact.
+    let t = whole as i64;
+    Some(match i.cmp(&t) {
+        Ordering::Equal => {
+            let frac = f - whole;
+            if frac > 0.0 {
+                Ordering::Less
+            } else if frac < 0.0 {
+                Ordering::Greater
+            } else {
+                Ordering::Equal
+            }
+        }
+        other => other,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    //! The arithmetic Rust does itself, against what CPython answers (each expected value
+    //! is the Python expression's result). `None` means Rust hands the operation to Python.
+    use super::*;
+    use std::cmp::Ordering;
+
+    fn int(n: &Option<Num>) -> Option<i64> {
+        match n {
+            Some(Num::Int(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    fn float(n: &Option<Num>) -> Option<f64> {
+        match n {
+            Some(Num::Float(f)) => Some(*f),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn an_int_past_i64_goes_to_python() {
+        // i64::MAX + 1 == 9223372036854775808 in Python: no wrap, no float.
+        assert!(Num::Int(i64::MAX).add_native(&Num::Int(1)).is_none());
+        assert!(Num::Int(i64::MIN).sub_native(&Num::Int(1)).is_none());
+        assert!(Num::Int(i64::MAX).mul_native(&Num::Int(2)).is_none());
+        assert_eq!(
+            int(&Num::Int(i64::MAX - 1).add_native(&Num::Int(1))),
+            Some(i64::MAX)
+        );
+    }
+
+    #[test]
+    fn two_to_the_63_is_a_python_int() {
+        // 2**62 == 4611686018427387904 fits; 2**63 does not (Python gives the big int).
+        let p62 = Num::Int(2).pow_native(&Num::Int(62));
+        assert!(matches!(p62, Some(Ok(Num::Int(4_611_686_018_427_387_904)))));
+        assert!(Num::Int(2).pow_native(&Num::Int(63)).is_none());
+        // 2 ** -1 == 0.5: a negative int exponent gives a float.
+        assert!(
+            matches!(Num::Int(2).pow_native(&Num::Int(-1)), Some(Ok(Num::Float(f))) if f == 0.5)
+        );
+    }
+
+    #[test]
+    fn a_float_power_that_overflows_raises_like_python() {
+        // 10.0 ** 400 and 2 ** 1024.0 raise OverflowError(34, 'Numerical result out of range').
+        assert_eq!(
+            Num::Float(10.0)
+                .pow_native(&Num::Int(400))
+                .map(|r| r.is_err()),
+            Some(true)
+        );
+        assert_eq!(
+            Num::Int(2)
+                .pow_native(&Num::Float(1024.0))
+                .map(|r| r.is_err()),
+            Some(true)
+        );
+        // float('inf') ** 2 == inf: no error when the base is already infinite.
+        assert!(matches!(
+            Num::Float(f64::INFINITY).pow_native(&Num::Int(2)),
+            Some(Ok(Num::Float(f))) if f.is_infinite()
+        ));
+        // (-8.0) ** 0.5 is complex and 0.0 ** -1 raises ZeroDivisionError: Python answers.
+        assert!(Num::Float(-8.0).pow_native(&Num::Float(0.5)).is_none());
+        assert!(Num::Float(0.0).pow_native(&Num::Int(-1)).is_none());
+        // (-8) ** 2.0 == 64.0
+        assert!(
+            matches!(Num::Int(-8).pow_native(&Num::Float(2.0)), Some(Ok(Num::Float(f))) if f == 64.0)
+        );
+    }
+
+    #[test]
+    fn int_and_float_compare_exactly() {
+        // 2**53 + 1 > 2.0**53 is True in Python (the int is not rounded first).
+        let big = (1_i64 << 53) + 1;
+        assert_eq!(
+            Num::Int(big).gt_native(&Num::Float(9_007_199_254_740_992.0)),
+            Some(true)
+        );
+        assert_eq!(
+            Num::Float(9_007_199_254_740_992.0).gt_native(&Num::Int(big)),
+            Some(false)
+        );
+        // 2**63 - 1 < 2.0**63, and every i64 is above -2.0**63 - 2048.
+        assert_eq!(
+            cmp_int_float(i64::MAX, 9_223_372_036_854_775_808.0),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            cmp_int_float(i64::MIN, -9_223_372_036_854_777_856.0),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            cmp_int_float(i64::MIN, -9_223_372_036_854_775_808.0),
+            Some(Ordering::Equal)
+        );
+        // 1 > 0.5, -1 < -0.5, 3 == 3.0, nothing compares with nan.
+        assert_eq!(cmp_int_float(1, 0.5), Some(Ordering::Greater));
+        assert_eq!(cmp_int_float(-1, -0.5), Some(Ordering::Less));
+        assert_eq!(cmp_int_float(3, 3.0), Some(Ordering::Equal));
+        assert_eq!(cmp_int_float(0, f64::NAN), None);
+        assert_eq!(Num::Int(0).gt_native(&Num::Float(f64::NAN)), Some(false));
+        assert_eq!(Num::Float(f64::NAN).gt_native(&Num::Int(0)), Some(false));
+        assert_eq!(cmp_int_float(5, f64::INFINITY), Some(Ordering::Less));
+        assert_eq!(cmp_int_float(5, f64::NEG_INFINITY), Some(Ordering::Greater));
+    }
+
+    #[test]
+    fn ties_in_max_and_min_keep_the_first_argument() {
+        // max(1, 1.0) == 1 (an int), max(1.0, 1) == 1.0, min(0, 0.0) == 0.
+        let tie_int_first = Num::Float(1.0).gt_native(&Num::Int(1)).map(|b| !b);
+        assert_eq!(tie_int_first, Some(true));
+        assert_eq!(Num::Int(1).gt_native(&Num::Float(1.0)), Some(false));
+        assert_eq!(Num::Int(0).gt_native(&Num::Float(0.0)), Some(false));
+        // -0.0 == 0: max(0, -0.0) is 0, max(-0.0, 0) is -0.0.
+        assert_eq!(Num::Float(-0.0).gt_native(&Num::Int(0)), Some(false));
+        assert_eq!(Num::Int(0).gt_native(&Num::Float(-0.0)), Some(false));
+    }
+
+    #[test]
+    fn mixed_arithmetic_gives_floats() {
+        // 1 + 0.5 == 1.5, 3 * 0.5 == 1.5, 2 - 0.5 == 1.5
+        assert_eq!(float(&Num::Int(1).add_native(&Num::Float(0.5))), Some(1.5));
+        assert_eq!(float(&Num::Int(3).mul_native(&Num::Float(0.5))), Some(1.5));
+        assert_eq!(float(&Num::Int(2).sub_native(&Num::Float(0.5))), Some(1.5));
+        // float(2**63 - 1) rounds to 2.0**63, as Python's int.__float__ does.
+        assert_eq!(
+            float(&Num::Int(i64::MAX).add_native(&Num::Float(0.0))),
+            Some(9_223_372_036_854_775_808.0)
+        );
     }
 }

@@ -505,3 +505,50 @@ def test_a_callback_that_steps_its_own_loop_is_refused_like_a_running_generator(
             pass
     assert errors == [("ValueError", "generator already executing")]
     assert controller.statistics["attempt_number"] == 1
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "attribute", ["args", "kwargs", "fn", "retry_object", "outcome", "next_action", "idle_for"]
+)
+def test_a_released_value_may_read_the_state_that_let_it_go(lib: Any, attribute: str) -> None:
+    """Assigning an attribute releases the old value; its ``__del__`` runs then, and may read
+    the state it was taken from."""
+    import gc
+    import sys
+
+    seen: list[Any] = []
+    problems: list[Any] = []
+    rs = lib.RetryCallState(None, None, (), {})
+
+    class Reader:
+        def __del__(self) -> None:
+            seen.append((rs.attempt_number, type(rs.start_time).__name__))
+
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = lambda u: problems.append(repr(u.exc_value))
+    try:
+        setattr(rs, attribute, Reader())
+        setattr(rs, attribute, None if attribute != "idle_for" else 0.0)
+        gc.collect()
+    finally:
+        sys.unraisablehook = old_hook
+    assert problems == []
+    assert seen == [(1, "float")]
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=lambda m: m.__name__)
+def test_a_loop_whose_predicate_raised_is_over(lib: Any) -> None:
+    """An error out of a step ends the loop, as it ends a generator, even a ``ValueError``
+    (the type a refused re-entrant step raises)."""
+
+    def predicate(value: Any) -> bool:
+        raise ValueError("bad predicate")
+
+    loop = iter(lib.Retrying(retry=lib.retry_if_result(predicate)))
+    with next(loop):
+        pass
+    with pytest.raises(ValueError, match="bad predicate"):
+        next(loop)
+    with pytest.raises(StopIteration):
+        next(loop)

@@ -44,6 +44,7 @@ class Engine:
 class Call:
     def __init__(
         self,
+        *,
         engine: Engine,
         controller: object,
         func: t.Callable[..., t.Any] | None,
@@ -91,6 +92,7 @@ class AttemptManager:
 class RetryingCall:
     def __init__(
         self,
+        *,
         func: t.Callable[..., t.Any],
         controller: object,
         engine: Engine,
@@ -131,6 +133,8 @@ def evaluate_wait(strategy: object, retry_state: object) -> float: ...
 def evaluate_retry(strategy: object, retry_state: object) -> bool: ...
 def begin_statistics(statistics: dict[str, t.Any]) -> None: ...
 def strategy_changed(strategy: object) -> None: ...
+def compiled_variant(family: str, strategy: object) -> str: ...
+def native_strategies(family: str) -> list[str]: ...
 
 # Observability (pertinax.metrics, pertinax.logs).
 def metrics_snapshot() -> dict[str, dict[str, t.Any]]: ...
@@ -157,6 +161,7 @@ def log_reset_cache() -> None: ...
 class AsyncEntry:
     def __init__(
         self,
+        *,
         func: t.Callable[..., t.Any],
         controller: object,
         engine: Engine,

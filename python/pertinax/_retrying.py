@@ -277,7 +277,11 @@ class BaseRetrying(ABC):
         """Wraps ``f`` so that every call of it is retried under this controller."""
         statistics: dict[str, t.Any] = {}
         call = _pertinax.RetryingCall(
-            f, self, self._engine_or_new(), statistics, self._runs_natively()
+            func=f,
+            controller=self,
+            engine=self._engine_or_new(),
+            statistics=statistics,
+            native=self._runs_natively(),
         )
         wrapped_f = _sync_wrapper(call)
         functools.update_wrapper(wrapped_f, f, assigned=_WRAPPER_ASSIGNMENTS)

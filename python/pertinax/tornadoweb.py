@@ -53,7 +53,14 @@ class TornadoRetrying(BaseRetrying):
             return result  # type: ignore[no-any-return]
         # Tornado yields what the sync engine decides: its plan never asks to await.
         call = _pertinax.Call(
-            self._engine_or_new(), self, fn, args, kwargs, self.statistics, False, False
+            engine=self._engine_or_new(),
+            controller=self,
+            func=fn,
+            args=args,
+            kwargs=kwargs,
+            statistics=self.statistics,
+            is_async=False,
+            observable=False,
         )
         try:
             while True:

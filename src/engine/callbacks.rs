@@ -93,11 +93,7 @@ pub fn hook<'py, S: StateMut<'py>>(
     cb: &Callback,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     let obj = st.object()?;
-    let out = cb
-        .obj
-        .bind(st.py())
-        .call1((obj,))
-        .map_err(|e| with_context(st, e))?;
+    let out = cb.call1(st.py(), obj).map_err(|e| with_context(st, e))?;
     Ok(if cb.is_async { Some(out) } else { None })
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 
+use crate::errors::Error;
 use crate::observe::plan::PlanObserve;
 use crate::resilience::guard::{BreakerGuard, BudgetGuard};
 use crate::strategy::retry::Retry;
@@ -24,6 +25,8 @@ pub struct Plan {
     /// pertinax's hook for a call that succeeded after retrying.
     pub on_recovered: Option<Callback>,
     pub sleep: Py<PyAny>,
+    /// The sleep is not callable: what calling it raises.
+    pub sleep_error: Option<Error>,
     /// The sleep is pertinax's default (`time.sleep`, looked up at call time).
     pub sleep_is_default: bool,
     pub reraise: bool,

@@ -180,9 +180,7 @@ impl Ready {
     /// value other than None is refused.
     fn send(&mut self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         if !value.is_none() && self.value.is_some() {
-            return Err(pyo3::exceptions::PyTypeError::new_err(
-                "can't send non-None value to a just-started coroutine",
-            ));
+            return Err(crate::errors::Error::SentBeforeStart("coroutine").into());
         }
         let value = self.value.take().unwrap_or_else(|| py.None());
         Err(PyStopIteration::new_err((value,)))

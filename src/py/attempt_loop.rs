@@ -5,6 +5,7 @@ use pyo3::types::PyTuple;
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::engine::{Resume, Step};
+use crate::errors::Error;
 use crate::py::attempt::AttemptManager;
 use crate::py::call::Call;
 use crate::py::routing::{route, Route};
@@ -40,6 +41,11 @@ impl AttemptLoop {
             if Call::is_finished(slf)? {
                 return Ok(None);
             }
+            if Call::is_stepping(slf)? {
+                // A callback of this loop's own step asked for the next attempt: refused,
+                // and the running step goes on.
+                return Err(Error::AlreadyRunning.into());
+            }
             match Call::step(slf, Resume::Nothing) {
                 Ok(Step::Attempt) => {
                     let manager = match Call::live_state(slf)? {
@@ -68,10 +74,7 @@ impl AttemptLoop {
                     ));
                 }
                 Err(e) => {
-                    // A step refused because one is running already leaves that one alone.
-                    if !e.is_instance_of::<pyo3::exceptions::PyValueError>(py) {
-                        Call::finish(slf)?;
-                    }
+                    Call::finish(slf)?;
                     return Err(e);
                 }
             }
@@ -86,9 +89,7 @@ impl AttemptLoop {
         value: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, AttemptManager>> {
         if !value.is_none() && !self.started.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(pyo3::exceptions::PyTypeError::new_err(
-                "can't send non-None value to a just-started generator",
-            ));
+            return Err(crate::errors::Error::SentBeforeStart("generator").into());
         }
         match self.__next__(py)? {
             Some(manager) => Ok(manager),

@@ -103,7 +103,7 @@ impl Call {
     ) -> PyResult<R> {
         let mut machine = match slf.try_borrow_mut()?.machine.take() {
             Some(m) => m,
-            None => return Err(crate::errors::already_running()),
+            None => return Err(crate::errors::Error::AlreadyRunning.into()),
         };
         let mut view = CallView { call: slf.clone() };
         let out = f(&mut machine, &mut view);
@@ -139,6 +139,11 @@ impl Call {
             Held::Py(rs) => Some(rs.clone_ref(slf.py())),
             Held::Native(_) => None,
         })
+    }
+
+    /// Whether one of the call's steps is running (its machine is lent out).
+    pub fn is_stepping(slf: &Bound<'_, Call>) -> PyResult<bool> {
+        Ok(slf.try_borrow()?.machine.is_none())
     }
 
     /// Whether the loop over this call has ended.
@@ -297,9 +302,10 @@ pub fn step_tuple<'py>(py: Python<'py>, step: Step<'py>) -> (u8, Bound<'py, PyAn
 #[pymethods]
 impl Call {
     /// Starts a call. `observable` forces a `RetryCallState` even when no callback needs one
-    /// (the iterator hands it out through `attempt.retry_state`).
+    /// (the `async for` loop hands it out through `attempt.retry_state`). Keyword arguments
+    /// only: a row of positional booleans reads as nothing at the call site.
     #[new]
-    #[pyo3(signature = (engine, controller, func, args, kwargs, statistics, is_async, observable))]
+    #[pyo3(signature = (*, engine, controller, func, args, kwargs, statistics, is_async, observable))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python constructor, one argument each
     fn py_new(
         py: Python<'_>,

@@ -20,13 +20,11 @@ pub struct RetryCallState {
     /// its fields. A zero byte here tells `__traverse__` there is nothing to visit yet.
     ready: bool,
     pub core: Core,
-    #[pyo3(get, set)]
+    // Read and written through the accessors below, which release a replaced value only
+    // once the object is no longer borrowed (its `__del__` may run Python code).
     pub retry_object: Py<PyAny>,
-    #[pyo3(get, set)]
     pub r#fn: Py<PyAny>,
-    #[pyo3(get, set)]
     pub args: Py<PyAny>,
-    #[pyo3(get, set)]
     pub kwargs: Py<PyAny>,
 }
 
@@ -79,6 +77,50 @@ impl RetryCallState {
             args,
             kwargs,
         })
+    }
+
+    #[getter(retry_object)]
+    fn get_retry_object(&self, py: Python<'_>) -> Py<PyAny> {
+        self.retry_object.clone_ref(py)
+    }
+    #[setter(retry_object)]
+    fn set_retry_object(slf: &Bound<'_, Self>, value: Py<PyAny>) -> PyResult<()> {
+        let old = std::mem::replace(&mut slf.try_borrow_mut()?.retry_object, value);
+        drop(old);
+        Ok(())
+    }
+
+    #[getter]
+    fn r#fn(&self, py: Python<'_>) -> Py<PyAny> {
+        self.r#fn.clone_ref(py)
+    }
+    #[setter]
+    fn set_fn(slf: &Bound<'_, Self>, value: Py<PyAny>) -> PyResult<()> {
+        let old = std::mem::replace(&mut slf.try_borrow_mut()?.r#fn, value);
+        drop(old);
+        Ok(())
+    }
+
+    #[getter(args)]
+    fn get_args(&self, py: Python<'_>) -> Py<PyAny> {
+        self.args.clone_ref(py)
+    }
+    #[setter(args)]
+    fn set_args(slf: &Bound<'_, Self>, value: Py<PyAny>) -> PyResult<()> {
+        let old = std::mem::replace(&mut slf.try_borrow_mut()?.args, value);
+        drop(old);
+        Ok(())
+    }
+
+    #[getter(kwargs)]
+    fn get_kwargs(&self, py: Python<'_>) -> Py<PyAny> {
+        self.kwargs.clone_ref(py)
+    }
+    #[setter(kwargs)]
+    fn set_kwargs(slf: &Bound<'_, Self>, value: Py<PyAny>) -> PyResult<()> {
+        let old = std::mem::replace(&mut slf.try_borrow_mut()?.kwargs, value);
+        drop(old);
+        Ok(())
     }
 
     #[getter]

@@ -54,11 +54,7 @@ pub fn log_levels() -> [i64; 4] {
 fn parse_levels(levels: &[i64; 4]) -> PyResult<[Lvl; 4]> {
     let mut out = [Lvl::Debug; 4];
     for (o, &n) in out.iter_mut().zip(levels) {
-        *o = Lvl::from_python(n).ok_or_else(|| {
-            pyo3::exceptions::PyValueError::new_err(format!(
-                "log level {n} is not one of 0 (off), 10, 20, 30 or 40"
-            ))
-        })?;
+        *o = Lvl::from_python(n).ok_or(crate::errors::Error::BadLogLevel(n))?;
     }
     Ok(out)
 }

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::engine::Plan;
+use crate::errors::{Error, Shown};
 use crate::names;
 use crate::py::resilience::{CircuitBreaker, RetryBudget};
 use crate::strategy::retry::Retry;
@@ -79,11 +80,14 @@ impl Engine {
     }
 }
 
-fn hook(obj: Bound<'_, PyAny>, is_async: bool) -> PyResult<Option<Callback>> {
+fn hook(obj: Bound<'_, PyAny>, argument: &str, is_async: bool) -> PyResult<Option<Callback>> {
     // tenacity's defaults (`before_nothing`, `after_nothing`, ...) do nothing that anyone could
     // observe: calling them would only cost a RetryCallState per call.
     if obj.is_none() || names::is_nothing_hook(&obj)? {
         return Ok(None);
+    }
+    if !obj.is_callable() {
+        return Ok(Some(Callback::not_callable(&obj, argument)));
     }
     let mut cb = Callback::new(obj.clone().unbind());
     if is_async {
@@ -114,24 +118,38 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
     mark_async(stop.top_level_callback(), is_async, py)?;
     mark_async(wait.top_level_callback(), is_async, py)?;
     mark_async(retry.top_level_callback(), is_async, py)?;
-    let before = hook(controller.getattr(pyo3::intern!(py, "before"))?, is_async)?;
-    let after = hook(controller.getattr(pyo3::intern!(py, "after"))?, is_async)?;
+    let before = hook(
+        controller.getattr(pyo3::intern!(py, "before"))?,
+        "before",
+        is_async,
+    )?;
+    let after = hook(
+        controller.getattr(pyo3::intern!(py, "after"))?,
+        "after",
+        is_async,
+    )?;
     let before_sleep = hook(
         controller.getattr(pyo3::intern!(py, "before_sleep"))?,
+        "before_sleep",
         is_async,
     )?;
     let callback = controller.getattr(pyo3::intern!(py, "retry_error_callback"))?;
     let retry_error_callback = if callback.is_truthy()? {
-        hook(callback, is_async)?
+        hook(callback, "retry_error_callback", is_async)?
     } else {
         None
     };
     let sleep = controller.getattr(pyo3::intern!(py, "sleep"))?;
     let sleep_is_default = sleep.is(names::default_sleep(py)?);
+    let sleep_error = (!sleep.is_callable()).then(|| Error::NotCallable {
+        argument: "sleep".to_owned(),
+        expected: "a callable taking the number of seconds to sleep",
+        value: Shown::of(&sleep),
+    });
     let observe = crate::py::observe::compile(controller)?;
     // pertinax's own option: a subclass may lack it.
     let on_recovered = match controller.getattr_opt(pyo3::intern!(py, "on_recovered"))? {
-        Some(cb) => hook(cb, is_async)?,
+        Some(cb) => hook(cb, "on_recovered", is_async)?,
         None => None,
     };
     let needs_state = on_recovered.is_some()
@@ -176,6 +194,7 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
         retry_error_callback,
         on_recovered,
         sleep: sleep.unbind(),
+        sleep_error,
         sleep_is_default,
         reraise: controller
             .getattr(pyo3::intern!(py, "reraise"))?

@@ -28,6 +28,9 @@ pub fn sleep<'py>(py: Python<'py>, plan: &Plan, secs: &Num) -> PyResult<Bound<'p
         }
         return current.call1((names::do_sleep(py)?.call1((secs.to_py(py),))?,));
     }
+    if let Some(e) = &plan.sleep_error {
+        return Err(e.clone().into());
+    }
     let arg = if secs.is_zero() {
         zero_sleep(py)?.clone()
     } else {

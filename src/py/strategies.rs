@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::errors::Error;
 use crate::num::Num;
 use crate::py::views::with_view;
 use crate::stats::Stats;
@@ -50,6 +51,32 @@ pub fn begin_statistics(py: Python<'_>, statistics: Py<PyDict>) -> PyResult<()> 
 #[pyfunction]
 pub fn strategy_changed(strategy: &Bound<'_, PyAny>) {
     crate::strategy::note_changed(strategy);
+}
+
+/// The variant a strategy compiles to in a controller's plan (`"AfterAttempt"`,
+/// `"Python"`, `"Invalid"`, ...), for tests: every built-in class must compile natively.
+#[pyfunction]
+pub fn compiled_variant(family: &str, strategy: &Bound<'_, PyAny>) -> PyResult<&'static str> {
+    Ok(match family {
+        "stop" => Stop::compile(strategy)?.variant(),
+        "wait" => Wait::compile(strategy)?.variant(),
+        "retry" => Retry::compile(strategy)?.variant(),
+        _ => return Err(Error::UnknownFamily(family.to_owned()).into()),
+    })
+}
+
+/// The names of the classes the engine compiles natively, in one family's module.
+#[pyfunction]
+pub fn native_strategies(family: &str) -> PyResult<Vec<&'static str>> {
+    fn names<K>(kinds: &[(K, &'static str)]) -> Vec<&'static str> {
+        kinds.iter().map(|(_, n)| *n).collect()
+    }
+    Ok(match family {
+        "stop" => names(crate::strategy::stop::KINDS),
+        "wait" => names(crate::strategy::wait::KINDS),
+        "retry" => names(crate::strategy::retry::KINDS),
+        _ => return Err(Error::UnknownFamily(family.to_owned()).into()),
+    })
 }
 
 /// Makes every compiled plan stale, so each is compiled again on its next call. The policy

@@ -74,6 +74,7 @@ pub struct RetryingCall {
 #[pymethods]
 impl RetryingCall {
     #[new]
+    #[pyo3(signature = (*, func, controller, engine, statistics, native))]
     fn py_new(
         func: Bound<'_, PyAny>,
         controller: Bound<'_, PyAny>,
@@ -177,6 +178,7 @@ pub struct AsyncEntry {
 #[pymethods]
 impl AsyncEntry {
     #[new]
+    #[pyo3(signature = (*, func, controller, engine, statistics))]
     fn py_new(
         func: Bound<'_, PyAny>,
         controller: Bound<'_, PyAny>,

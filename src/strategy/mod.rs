@@ -17,46 +17,52 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyTuple, PyWeakrefReference};
 
+use crate::errors::{Error, Shown};
 use crate::state::StateView;
 
-/// The built-in classes of one strategy module, looked up once.
-pub struct Registry {
-    classes: Vec<(Py<PyAny>, &'static str)>,
+/// The built-in classes of one strategy module, looked up once, each with its kind. A kind
+/// is an enum matched exhaustively: a built-in class can never fall through to the Python
+/// variant (whose `__call__` would call back into the engine).
+pub struct Registry<K: 'static> {
+    classes: Vec<(Py<PyAny>, K)>,
 }
 
-impl Registry {
-    pub fn load(py: Python<'_>, module: &str, names: &[&'static str]) -> PyResult<Registry> {
+impl<K: Copy + 'static> Registry<K> {
+    pub fn load(py: Python<'_>, module: &str, kinds: &[(K, &'static str)]) -> PyResult<Self> {
         let m = py.import(module)?;
-        let mut classes = Vec::with_capacity(names.len());
-        for name in names {
-            classes.push((m.getattr(*name)?.unbind(), *name));
+        let mut classes = Vec::with_capacity(kinds.len());
+        for (kind, name) in kinds {
+            classes.push((m.getattr(*name)?.unbind(), *kind));
         }
         Ok(Registry { classes })
     }
 
-    /// The built-in class registered under `name`.
-    pub fn class<'py>(&self, py: Python<'py>, name: &str) -> Option<&Bound<'py, PyAny>> {
+    /// The built-in class of a kind.
+    pub fn class<'py>(&self, py: Python<'py>, kind: K) -> Option<&Bound<'py, PyAny>>
+    where
+        K: PartialEq,
+    {
         self.classes
             .iter()
-            .find(|(_, n)| *n == name)
+            .find(|(_, k)| *k == kind)
             .map(|(c, _)| c.bind(py))
     }
 
-    fn lookup(&self, cls: &Bound<'_, PyAny>) -> Option<(&Py<PyAny>, &'static str)> {
+    fn lookup(&self, cls: &Bound<'_, PyAny>) -> Option<K> {
         self.classes
             .iter()
             .find(|(c, _)| c.bind(cls.py()).is(cls))
-            .map(|(c, n)| (c, *n))
+            .map(|(_, k)| *k)
     }
 
     /// The nearest built-in class in the object's MRO, overridden methods or not: how a
     /// built-in `__call__` reached through `super()` reads its own instance.
-    pub fn classify_any(&self, obj: &Bound<'_, PyAny>) -> PyResult<Option<&'static str>> {
+    pub fn classify_any(&self, obj: &Bound<'_, PyAny>) -> PyResult<Option<K>> {
         let py = obj.py();
         let mro = obj.get_type().getattr(pyo3::intern!(py, "__mro__"))?;
         for base in mro.try_iter()? {
-            if let Some((_, name)) = self.lookup(&base?) {
-                return Ok(Some(name));
+            if let Some(kind) = self.lookup(&base?) {
+                return Ok(Some(kind));
             }
         }
         Ok(None)
@@ -65,18 +71,18 @@ impl Registry {
     /// The built-in class an object is an exact instance of. A subclass, even one that
     /// overrides nothing, is called as Python: its attributes may be computed properties, and
     /// its `__call__` (or the built-in one it inherits) then reads them on every call.
-    pub fn classify(&self, obj: &Bound<'_, PyAny>) -> Option<&'static str> {
-        self.lookup(obj.get_type().as_any()).map(|(_, name)| name)
+    pub fn classify(&self, obj: &Bound<'_, PyAny>) -> Option<K> {
+        self.lookup(obj.get_type().as_any())
     }
 }
 
-pub fn registry<'a>(
+pub fn registry<'a, K: Copy + 'static>(
     py: Python<'_>,
-    cell: &'a PyOnceLock<Registry>,
+    cell: &'a PyOnceLock<Registry<K>>,
     module: &str,
-    names: &[&'static str],
-) -> PyResult<&'a Registry> {
-    cell.get_or_try_init(py, || Registry::load(py, module, names))
+    kinds: &[(K, &'static str)],
+) -> PyResult<&'a Registry<K>> {
+    cell.get_or_try_init(py, || Registry::load(py, module, kinds))
 }
 
 /// A user's own Python strategy or callback. Whether it is a coroutine function is decided
@@ -85,6 +91,9 @@ pub fn registry<'a>(
 pub struct Callback {
     pub obj: Py<PyAny>,
     pub is_async: bool,
+    /// Set when the object is not callable: the error calling it raises, named after the
+    /// argument it was given as (tenacity fails at the same moment, less clearly).
+    pub invalid: Option<Error>,
 }
 
 impl Callback {
@@ -92,12 +101,38 @@ impl Callback {
         Callback {
             obj,
             is_async: false,
+            invalid: None,
         }
     }
 
+    /// A hook given as `argument` that cannot be called.
+    #[cold]
+    pub fn not_callable(obj: &Bound<'_, PyAny>, argument: &str) -> Self {
+        Callback {
+            obj: obj.clone().unbind(),
+            is_async: false,
+            invalid: Some(Error::NotCallable {
+                argument: argument.to_owned(),
+                expected: "a callable taking the retry state",
+                value: Shown::of(obj),
+            }),
+        }
+    }
+
+    /// Calls the object with one argument.
+    pub fn call1<'py>(
+        &self,
+        py: Python<'py>,
+        arg: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(e) = &self.invalid {
+            return Err(e.clone().into());
+        }
+        self.obj.bind(py).call1((arg,))
+    }
+
     pub fn call<'py>(&self, state: &dyn StateView<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let py = state.py();
-        self.obj.bind(py).call1((state.object()?,))
+        self.call1(state.py(), state.object()?)
     }
 
     /// Calls with the state as the keyword `retry_state`, as `wait_chain` does.
@@ -116,21 +151,24 @@ pub fn is_coroutine_callable(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
     f.call1((obj,))?.is_truthy()
 }
 
+/// What a family's strategy must be when it is not a built-in one.
+pub fn expected(family: &str) -> &'static str {
+    match family {
+        "stop" => "a stop strategy or a callable taking the retry state",
+        "wait" => "a wait strategy or a callable taking the retry state",
+        _ => "a retry strategy or a callable taking the retry state",
+    }
+}
+
+/// A strategy that is not callable, given as `argument` (`stop`, or
+/// `stop_any: argument 'stops'` for one inside a combinator).
 #[cold]
-pub fn not_callable(family: &str, obj: &Bound<'_, PyAny>) -> String {
-    let shown = obj
-        .repr()
-        .map(|r| r.to_string())
-        .unwrap_or_else(|_| "<unprintable>".to_owned());
-    let tname = obj
-        .get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "?".to_owned());
-    format!(
-        "{family}: expected a {family} strategy or a callable taking the retry state, \
-         got {shown}: '{tname}' object is not callable"
-    )
+pub fn not_callable(family: &str, argument: &str, obj: &Bound<'_, PyAny>) -> Error {
+    Error::NotCallable {
+        argument: argument.to_owned(),
+        expected: expected(family),
+        value: Shown::of(obj),
+    }
 }
 
 /// Changes to the attributes of strategy objects that some plan has read.

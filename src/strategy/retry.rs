@@ -2,11 +2,11 @@
 
 use std::collections::HashSet;
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
 use super::{registry, Callback, Registry};
+use crate::errors::{Error, Shown};
 use crate::state::{OutcomeRef, StateView};
 
 #[derive(Debug)]
@@ -22,13 +22,13 @@ pub enum Retry {
     /// `retry_if_exception(predicate)`: the predicate decides on failures; successes never
     /// retry.
     IfException(Py<PyAny>),
-    IfExceptionType(Py<PyAny>),
-    IfNotExceptionType(Py<PyAny>),
+    IfExceptionType(Types),
+    IfNotExceptionType(Types),
     /// Retries successes too, until one of the types is raised.
-    UnlessExceptionType(Py<PyAny>),
+    UnlessExceptionType(Types),
     /// Retries successes too; the predicate decides on failures.
     UnlessException(Py<PyAny>),
-    IfExceptionCauseType(Py<PyAny>),
+    IfExceptionCauseType(Types),
     IfExceptionMessage(Message),
     /// The negation of `IfExceptionMessage`, which also retries successes.
     IfNotExceptionMessage(Message),
@@ -37,38 +37,84 @@ pub enum Retry {
     Any(Vec<Retry>),
     All(Vec<Retry>),
     Python(Callback),
-    Invalid(String),
+    Invalid(Error),
 }
 
-const NAMES: &[&str] = &[
-    "_retry_never",
-    "_retry_always",
-    "retry_if_exception_type",
-    "retry_if_not_exception_type",
-    "retry_unless_exception_type",
-    "retry_if_exception_cause_type",
-    "retry_if_not_exception_message",
-    "retry_if_exception_message",
-    "retry_if_exception",
-    "retry_if_result",
-    "retry_if_not_result",
-    "retry_any",
-    "retry_all",
+/// Exception types a predicate checks against, with where they were given (for the error
+/// when they are not types: tenacity fails only at `isinstance`).
+#[derive(Debug)]
+pub struct Types {
+    strategy: &'static str,
+    argument: &'static str,
+    types: Py<PyAny>,
+}
+
+/// The built-in retry classes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Never,
+    Always,
+    IfExceptionType,
+    IfNotExceptionType,
+    UnlessExceptionType,
+    IfExceptionCauseType,
+    IfNotExceptionMessage,
+    IfExceptionMessage,
+    IfException,
+    IfResult,
+    IfNotResult,
+    Any,
+    All,
+}
+
+/// Each kind with its class's name in `pertinax.retry`.
+pub const KINDS: &[(Kind, &str)] = &[
+    (Kind::Never, "_retry_never"),
+    (Kind::Always, "_retry_always"),
+    (Kind::IfExceptionType, "retry_if_exception_type"),
+    (Kind::IfNotExceptionType, "retry_if_not_exception_type"),
+    (Kind::UnlessExceptionType, "retry_unless_exception_type"),
+    (Kind::IfExceptionCauseType, "retry_if_exception_cause_type"),
+    (
+        Kind::IfNotExceptionMessage,
+        "retry_if_not_exception_message",
+    ),
+    (Kind::IfExceptionMessage, "retry_if_exception_message"),
+    (Kind::IfException, "retry_if_exception"),
+    (Kind::IfResult, "retry_if_result"),
+    (Kind::IfNotResult, "retry_if_not_result"),
+    (Kind::Any, "retry_any"),
+    (Kind::All, "retry_all"),
 ];
 
-fn classes(py: Python<'_>) -> PyResult<&'static Registry> {
-    static CELL: PyOnceLock<Registry> = PyOnceLock::new();
-    registry(py, &CELL, "pertinax.retry", NAMES)
+fn classes(py: Python<'_>) -> PyResult<&'static Registry<Kind>> {
+    static CELL: PyOnceLock<Registry<Kind>> = PyOnceLock::new();
+    registry(py, &CELL, "pertinax.retry", KINDS)
 }
 
-/// pertinax's own predicates outside tenacity's module, compiled like the built-ins.
-fn own_classes(py: Python<'_>) -> PyResult<&'static Registry> {
-    static CELL: PyOnceLock<Registry> = PyOnceLock::new();
-    registry(py, &CELL, "pertinax.transient", &["retry_if_transient"])
+fn class_name(kind: Kind) -> &'static str {
+    KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or("retry", |(_, n)| n)
+}
+
+/// pertinax's own predicates outside tenacity's module, compiled like the built-ins:
+/// `retry_if_transient` is a `retry_if_exception` whose predicate is `is_transient`.
+pub const OWN_KINDS: &[(Kind, &str)] = &[(Kind::IfException, "retry_if_transient")];
+
+fn own_classes(py: Python<'_>) -> PyResult<&'static Registry<Kind>> {
+    static CELL: PyOnceLock<Registry<Kind>> = PyOnceLock::new();
+    registry(py, &CELL, "pertinax.transient", OWN_KINDS)
 }
 
 impl Retry {
     pub fn compile(obj: &Bound<'_, PyAny>) -> PyResult<Retry> {
+        Retry::compile_as(obj, "retry")
+    }
+
+    /// Compiles a strategy given as `argument` (`retry`, or a combinator's argument).
+    fn compile_as(obj: &Bound<'_, PyAny>, argument: &str) -> PyResult<Retry> {
         let py = obj.py();
         let kind = match classes(py)?.classify(obj) {
             Some(kind) => Some(kind),
@@ -76,7 +122,7 @@ impl Retry {
         };
         let Some(kind) = kind else {
             if !obj.is_callable() {
-                return Ok(Retry::Invalid(super::not_callable("retry", obj)));
+                return Ok(Retry::Invalid(super::not_callable("retry", argument, obj)));
             }
             return Ok(Retry::Python(Callback::new(obj.clone().unbind())));
         };
@@ -89,20 +135,22 @@ impl Retry {
     pub fn compile_native(obj: &Bound<'_, PyAny>) -> PyResult<Retry> {
         match classes(obj.py())?.classify_any(obj)? {
             Some(kind) => Retry::from_kind(obj, kind),
-            None => Ok(Retry::Invalid(super::not_callable("retry", obj))),
+            None => Ok(Retry::Invalid(super::not_callable("retry", "retry", obj))),
         }
     }
 
-    fn from_kind(obj: &Bound<'_, PyAny>, kind: &'static str) -> PyResult<Retry> {
+    fn from_kind(obj: &Bound<'_, PyAny>, kind: Kind) -> PyResult<Retry> {
+        let strategy = class_name(kind);
         let attr = |name: &str| -> PyResult<Py<PyAny>> {
             Ok(obj
                 .getattr(pyo3::types::PyString::intern(obj.py(), name))?
                 .unbind())
         };
-        let many = |name: &str| -> PyResult<Vec<Retry>> {
+        let many = |name: &'static str| -> PyResult<Vec<Retry>> {
+            let argument = format!("{strategy}: argument '{name}'");
             obj.getattr(pyo3::types::PyString::intern(obj.py(), name))?
                 .try_iter()?
-                .map(|r| Retry::compile(&r?))
+                .map(|r| Retry::compile_as(&r?, &argument))
                 .collect()
         };
         // The type and message predicates route through `_check`; a subclass that overrides
@@ -118,7 +166,7 @@ impl Retry {
                 if !mine.is(&theirs) {
                     let predicate = attr("predicate")?;
                     return Ok(match kind {
-                        "retry_unless_exception_type" | "retry_if_not_exception_message" => {
+                        Kind::UnlessExceptionType | Kind::IfNotExceptionMessage => {
                             Retry::UnlessException(predicate)
                         }
                         _ => Retry::IfException(predicate),
@@ -133,24 +181,52 @@ impl Retry {
             }
             Ok(Message::Matches(attr("match")?))
         };
+        let types = |name: &'static str| -> PyResult<Types> {
+            Ok(Types {
+                strategy,
+                argument: name,
+                types: attr(name)?,
+            })
+        };
         Ok(match kind {
-            "_retry_never" => Retry::Never,
-            "_retry_always" => Retry::Always,
-            "retry_if_exception" | "retry_if_transient" => Retry::IfException(attr("predicate")?),
-            "retry_if_exception_type" => Retry::IfExceptionType(attr("exception_types")?),
-            "retry_if_not_exception_type" => Retry::IfNotExceptionType(attr("exception_types")?),
-            "retry_unless_exception_type" => Retry::UnlessExceptionType(attr("exception_types")?),
-            "retry_if_exception_cause_type" => {
-                Retry::IfExceptionCauseType(attr("exception_cause_types")?)
+            Kind::Never => Retry::Never,
+            Kind::Always => Retry::Always,
+            Kind::IfException => Retry::IfException(attr("predicate")?),
+            Kind::IfExceptionType => Retry::IfExceptionType(types("exception_types")?),
+            Kind::IfNotExceptionType => Retry::IfNotExceptionType(types("exception_types")?),
+            Kind::UnlessExceptionType => Retry::UnlessExceptionType(types("exception_types")?),
+            Kind::IfExceptionCauseType => {
+                Retry::IfExceptionCauseType(types("exception_cause_types")?)
             }
-            "retry_if_exception_message" => Retry::IfExceptionMessage(message()?),
-            "retry_if_not_exception_message" => Retry::IfNotExceptionMessage(message()?),
-            "retry_if_result" => Retry::IfResult(attr("predicate")?),
-            "retry_if_not_result" => Retry::IfNotResult(attr("predicate")?),
-            "retry_any" => Retry::Any(many("retries")?),
-            "retry_all" => Retry::All(many("retries")?),
-            _ => Retry::Python(Callback::new(obj.clone().unbind())),
+            Kind::IfExceptionMessage => Retry::IfExceptionMessage(message()?),
+            Kind::IfNotExceptionMessage => Retry::IfNotExceptionMessage(message()?),
+            Kind::IfResult => Retry::IfResult(attr("predicate")?),
+            Kind::IfNotResult => Retry::IfNotResult(attr("predicate")?),
+            Kind::Any => Retry::Any(many("retries")?),
+            Kind::All => Retry::All(many("retries")?),
         })
+    }
+
+    /// The compiled variant's name, for tests and introspection.
+    pub fn variant(&self) -> &'static str {
+        match self {
+            Retry::Never => "Never",
+            Retry::Always => "Always",
+            Retry::IfException(_) => "IfException",
+            Retry::IfExceptionType(_) => "IfExceptionType",
+            Retry::IfNotExceptionType(_) => "IfNotExceptionType",
+            Retry::UnlessExceptionType(_) => "UnlessExceptionType",
+            Retry::UnlessException(_) => "UnlessException",
+            Retry::IfExceptionCauseType(_) => "IfExceptionCauseType",
+            Retry::IfExceptionMessage(_) => "IfExceptionMessage",
+            Retry::IfNotExceptionMessage(_) => "IfNotExceptionMessage",
+            Retry::IfResult(_) => "IfResult",
+            Retry::IfNotResult(_) => "IfNotResult",
+            Retry::Any(_) => "Any",
+            Retry::All(_) => "All",
+            Retry::Python(_) => "Python",
+            Retry::Invalid(_) => "Invalid",
+        }
     }
 
     /// Whether a returned value could ever be retried. When it cannot, a first attempt that
@@ -214,7 +290,7 @@ impl Retry {
                 b(true)
             }
             Retry::Python(cb) => cb.call(state),
-            Retry::Invalid(msg) => Err(PyTypeError::new_err(msg.clone())),
+            Retry::Invalid(e) => Err(e.clone().into()),
             _ => {
                 let outcome = state.outcome()?;
                 self.on_outcome(py, outcome)
@@ -231,27 +307,17 @@ impl Retry {
         let (exc, value) = match outcome {
             OutcomeRef::Missing => {
                 // tenacity's own wording, which differs for this one class.
-                let msg = if matches!(self, Retry::IfExceptionCauseType(_)) {
-                    "__call__ called before outcome was set"
-                } else {
-                    "__call__() called before outcome was set"
-                };
-                return Err(PyRuntimeError::new_err(msg));
+                let cause_type = matches!(self, Retry::IfExceptionCauseType(_));
+                return Err(Error::CalledBeforeOutcome { cause_type }.into());
             }
             OutcomeRef::Raised(e) => (Some(e), None),
             OutcomeRef::Returned(v) => (None, Some(v)),
         };
         match (self, exc, value) {
             (Retry::IfException(p), Some(e), _) => p.bind(py).call1((e,)),
-            (Retry::IfExceptionType(t), Some(e), _) => {
-                b(isinstance(&e, t, "retry_if_exception_type")?)
-            }
-            (Retry::IfNotExceptionType(t), Some(e), _) => {
-                b(!isinstance(&e, t, "retry_if_not_exception_type")?)
-            }
-            (Retry::UnlessExceptionType(t), Some(e), _) => {
-                b(!isinstance(&e, t, "retry_unless_exception_type")?)
-            }
+            (Retry::IfExceptionType(t), Some(e), _) => b(isinstance(&e, t)?),
+            (Retry::IfNotExceptionType(t), Some(e), _) => b(!isinstance(&e, t)?),
+            (Retry::UnlessExceptionType(t), Some(e), _) => b(!isinstance(&e, t)?),
             (Retry::UnlessExceptionType(_), None, _) => b(true),
             (Retry::UnlessException(p), Some(e), _) => p.bind(py).call1((e,)),
             (Retry::UnlessException(_), None, _) => b(true),
@@ -267,12 +333,12 @@ impl Retry {
 
     pub fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
         match self {
+            Retry::IfExceptionType(t)
+            | Retry::IfNotExceptionType(t)
+            | Retry::UnlessExceptionType(t)
+            | Retry::IfExceptionCauseType(t) => visit.call(&t.types),
             Retry::IfException(o)
             | Retry::UnlessException(o)
-            | Retry::IfExceptionType(o)
-            | Retry::IfNotExceptionType(o)
-            | Retry::UnlessExceptionType(o)
-            | Retry::IfExceptionCauseType(o)
             | Retry::IfResult(o)
             | Retry::IfNotResult(o)
             | Retry::IfExceptionMessage(Message::Equals(o) | Message::Matches(o))
@@ -286,28 +352,26 @@ impl Retry {
     }
 }
 
-fn isinstance(exc: &Bound<'_, PyAny>, types: &Py<PyAny>, strategy: &str) -> PyResult<bool> {
-    let types = types.bind(exc.py());
-    exc.is_instance(types).map_err(|_| {
-        PyTypeError::new_err(format!(
-            "{strategy}: argument 'exception_types' must be an exception class or a tuple of \
-             them, got {}",
-            types
-                .repr()
-                .map(|r| r.to_string())
-                .unwrap_or_else(|_| "<unprintable>".into())
-        ))
+fn isinstance(exc: &Bound<'_, PyAny>, types: &Types) -> PyResult<bool> {
+    let given = types.types.bind(exc.py());
+    exc.is_instance(given).map_err(|_| {
+        Error::NotExceptionTypes {
+            strategy: types.strategy,
+            argument: types.argument,
+            value: Shown::of(given),
+        }
+        .into()
     })
 }
 
 /// Walks `__cause__` (never `__context__`) looking for one of the types, stopping on a cycle.
-fn cause_matches(exc: &Bound<'_, PyAny>, types: &Py<PyAny>) -> PyResult<bool> {
+fn cause_matches(exc: &Bound<'_, PyAny>, types: &Types) -> PyResult<bool> {
     let py = exc.py();
     let mut seen: HashSet<usize> = HashSet::new();
     let mut current = exc.clone();
     while !current.is_none() && seen.insert(current.as_ptr() as usize) {
         let cause = current.getattr(pyo3::intern!(py, "__cause__"))?;
-        if !cause.is_none() && isinstance(&cause, types, "retry_if_exception_cause_type")? {
+        if !cause.is_none() && isinstance(&cause, types)? {
             return Ok(true);
         }
         current = cause;

@@ -1,10 +1,10 @@
 //! Stop strategies: when to give up.
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
 use super::{registry, Callback, Registry};
+use crate::errors::Error;
 use crate::num::arg_f64;
 use crate::state::StateView;
 
@@ -20,22 +20,42 @@ pub enum Stop {
     Python(Callback),
     /// A value that can never work; the error is raised when the strategy is first used, where
     /// tenacity fails too, so that a call that never needs it still succeeds.
-    Invalid(String),
+    Invalid(Error),
 }
 
-const NAMES: &[&str] = &[
-    "_stop_never",
-    "stop_after_attempt",
-    "stop_after_delay",
-    "stop_before_delay",
-    "stop_when_event_set",
-    "stop_any",
-    "stop_all",
+/// The built-in stop classes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Never,
+    AfterAttempt,
+    AfterDelay,
+    BeforeDelay,
+    WhenEventSet,
+    Any,
+    All,
+}
+
+/// Each kind with its class's name in `pertinax.stop`.
+pub const KINDS: &[(Kind, &str)] = &[
+    (Kind::Never, "_stop_never"),
+    (Kind::AfterAttempt, "stop_after_attempt"),
+    (Kind::AfterDelay, "stop_after_delay"),
+    (Kind::BeforeDelay, "stop_before_delay"),
+    (Kind::WhenEventSet, "stop_when_event_set"),
+    (Kind::Any, "stop_any"),
+    (Kind::All, "stop_all"),
 ];
 
-fn classes(py: Python<'_>) -> PyResult<&'static Registry> {
-    static CELL: PyOnceLock<Registry> = PyOnceLock::new();
-    registry(py, &CELL, "pertinax.stop", NAMES)
+fn classes(py: Python<'_>) -> PyResult<&'static Registry<Kind>> {
+    static CELL: PyOnceLock<Registry<Kind>> = PyOnceLock::new();
+    registry(py, &CELL, "pertinax.stop", KINDS)
+}
+
+fn class_name(kind: Kind) -> &'static str {
+    KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or("stop", |(_, n)| n)
 }
 
 /// `attempt >= max_attempts`.
@@ -56,11 +76,16 @@ pub fn before_delay(elapsed: f64, upcoming_sleep: f64, max_delay: f64) -> bool {
 
 impl Stop {
     pub fn compile(obj: &Bound<'_, PyAny>) -> PyResult<Stop> {
+        Stop::compile_as(obj, "stop")
+    }
+
+    /// Compiles a strategy given as `argument` (`stop`, or a combinator's argument).
+    fn compile_as(obj: &Bound<'_, PyAny>, argument: &str) -> PyResult<Stop> {
         let py = obj.py();
         let kind = classes(py)?.classify(obj);
         let Some(kind) = kind else {
             if !obj.is_callable() {
-                return Ok(Stop::Invalid(super::not_callable("stop", obj)));
+                return Ok(Stop::Invalid(super::not_callable("stop", argument, obj)));
             }
             return Ok(Stop::Python(Callback::new(obj.clone().unbind())));
         };
@@ -73,42 +98,52 @@ impl Stop {
     pub fn compile_native(obj: &Bound<'_, PyAny>) -> PyResult<Stop> {
         match classes(obj.py())?.classify_any(obj)? {
             Some(kind) => Stop::from_kind(obj, kind),
-            None => Ok(Stop::Invalid(super::not_callable("stop", obj))),
+            None => Ok(Stop::Invalid(super::not_callable("stop", "stop", obj))),
         }
     }
 
-    fn from_kind(obj: &Bound<'_, PyAny>, kind: &'static str) -> PyResult<Stop> {
-        let num = |attr: &str| -> PyResult<Result<f64, String>> {
+    fn from_kind(obj: &Bound<'_, PyAny>, kind: Kind) -> PyResult<Stop> {
+        let strategy = class_name(kind);
+        let num = |attr: &'static str, make: fn(f64) -> Stop| -> PyResult<Stop> {
             let v = obj.getattr(pyo3::types::PyString::intern(obj.py(), attr))?;
-            Ok(arg_f64(kind, attr, &v).map_err(|e| e.to_string()))
+            Ok(match arg_f64(strategy, attr, &v) {
+                Ok(n) => make(n),
+                Err(e) => Stop::Invalid(e),
+            })
         };
-        let many = |attr: &str| -> PyResult<Vec<Stop>> {
+        let many = |attr: &'static str| -> PyResult<Vec<Stop>> {
+            let argument = format!("{strategy}: argument '{attr}'");
             obj.getattr(pyo3::types::PyString::intern(obj.py(), attr))?
                 .try_iter()?
-                .map(|s| Stop::compile(&s?))
+                .map(|s| Stop::compile_as(&s?, &argument))
                 .collect()
         };
-        Ok(match kind {
-            "_stop_never" => Stop::Never,
-            "stop_after_attempt" => match num("max_attempt_number")? {
-                Ok(v) => Stop::AfterAttempt(v),
-                Err(e) => Stop::Invalid(e),
-            },
-            "stop_after_delay" => match num("max_delay")? {
-                Ok(v) => Stop::AfterDelay(v),
-                Err(e) => Stop::Invalid(e),
-            },
-            "stop_before_delay" => match num("max_delay")? {
-                Ok(v) => Stop::BeforeDelay(v),
-                Err(e) => Stop::Invalid(e),
-            },
-            "stop_when_event_set" => {
-                Stop::WhenEventSet(obj.getattr(pyo3::intern!(obj.py(), "event"))?.unbind())
-            }
-            "stop_any" => Stop::Any(many("stops")?),
-            "stop_all" => Stop::All(many("stops")?),
-            _ => Stop::Python(Callback::new(obj.clone().unbind())),
-        })
+        match kind {
+            Kind::Never => Ok(Stop::Never),
+            Kind::AfterAttempt => num("max_attempt_number", Stop::AfterAttempt),
+            Kind::AfterDelay => num("max_delay", Stop::AfterDelay),
+            Kind::BeforeDelay => num("max_delay", Stop::BeforeDelay),
+            Kind::WhenEventSet => Ok(Stop::WhenEventSet(
+                obj.getattr(pyo3::intern!(obj.py(), "event"))?.unbind(),
+            )),
+            Kind::Any => Ok(Stop::Any(many("stops")?)),
+            Kind::All => Ok(Stop::All(many("stops")?)),
+        }
+    }
+
+    /// The compiled variant's name, for tests and introspection.
+    pub fn variant(&self) -> &'static str {
+        match self {
+            Stop::Never => "Never",
+            Stop::AfterAttempt(_) => "AfterAttempt",
+            Stop::AfterDelay(_) => "AfterDelay",
+            Stop::BeforeDelay(_) => "BeforeDelay",
+            Stop::WhenEventSet(_) => "WhenEventSet",
+            Stop::Any(_) => "Any",
+            Stop::All(_) => "All",
+            Stop::Python(_) => "Python",
+            Stop::Invalid(_) => "Invalid",
+        }
     }
 
     /// Whether any part of this strategy is Python code that needs a `RetryCallState`.
@@ -160,7 +195,7 @@ impl Stop {
                 Ok(true)
             }
             Stop::Python(cb) => cb.call(state)?.is_truthy(),
-            Stop::Invalid(msg) => Err(PyTypeError::new_err(msg.clone())),
+            Stop::Invalid(e) => Err(e.clone().into()),
         }
     }
 
@@ -177,9 +212,7 @@ impl Stop {
 fn elapsed<'py>(state: &dyn StateView<'py>) -> PyResult<f64> {
     match state.seconds_since_start()? {
         Some(n) => n.as_f64(state.py()),
-        None => Err(PyRuntimeError::new_err(
-            "__call__() called but seconds_since_start is not set",
-        )),
+        None => Err(Error::SecondsSinceStartUnset.into()),
     }
 }
 

@@ -5,11 +5,12 @@
 //! `random` module, looked up at call time, so `random.seed()` makes a test reproducible and a
 //! forked worker (CPython reseeds `random` after `fork`) draws its own values.
 
-use pyo3::exceptions::{PyOverflowError, PyRuntimeError, PyTypeError};
+use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
 use super::{registry, Callback, Registry};
+use crate::errors::Error;
 use crate::num::{bad_arg, Num};
 use crate::state::{OutcomeRef, StateView};
 
@@ -49,31 +50,59 @@ pub enum Wait {
         fallback: Box<Wait>,
     },
     Python(Callback),
-    Invalid(String),
+    Invalid(Error),
 }
 
-const NAMES: &[&str] = &[
-    "wait_none",
-    "wait_fixed",
-    "wait_random",
-    "wait_incrementing",
-    "wait_exponential",
-    "wait_random_exponential",
-    "wait_exponential_jitter",
-    "wait_combine",
-    "wait_chain",
-    "wait_exception",
+/// The built-in wait classes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    None,
+    Fixed,
+    Random,
+    Incrementing,
+    Exponential,
+    RandomExponential,
+    ExponentialJitter,
+    Combine,
+    Chain,
+    Exception,
+    /// `pertinax.transient.wait_retry_after`.
+    RetryAfter,
+}
+
+/// Each kind with its class's name in `pertinax.wait`.
+pub const KINDS: &[(Kind, &str)] = &[
+    (Kind::None, "wait_none"),
+    (Kind::Fixed, "wait_fixed"),
+    (Kind::Random, "wait_random"),
+    (Kind::Incrementing, "wait_incrementing"),
+    (Kind::Exponential, "wait_exponential"),
+    (Kind::RandomExponential, "wait_random_exponential"),
+    (Kind::ExponentialJitter, "wait_exponential_jitter"),
+    (Kind::Combine, "wait_combine"),
+    (Kind::Chain, "wait_chain"),
+    (Kind::Exception, "wait_exception"),
 ];
 
-fn classes(py: Python<'_>) -> PyResult<&'static Registry> {
-    static CELL: PyOnceLock<Registry> = PyOnceLock::new();
-    registry(py, &CELL, "pertinax.wait", NAMES)
+fn classes(py: Python<'_>) -> PyResult<&'static Registry<Kind>> {
+    static CELL: PyOnceLock<Registry<Kind>> = PyOnceLock::new();
+    registry(py, &CELL, "pertinax.wait", KINDS)
+}
+
+fn class_name(kind: Kind) -> &'static str {
+    KINDS
+        .iter()
+        .chain(OWN_KINDS)
+        .find(|(k, _)| *k == kind)
+        .map_or("wait", |(_, n)| n)
 }
 
 /// pertinax's own waits outside tenacity's module, compiled like the built-ins.
-fn own_classes(py: Python<'_>) -> PyResult<&'static Registry> {
-    static CELL: PyOnceLock<Registry> = PyOnceLock::new();
-    registry(py, &CELL, "pertinax.transient", &["wait_retry_after"])
+pub const OWN_KINDS: &[(Kind, &str)] = &[(Kind::RetryAfter, "wait_retry_after")];
+
+fn own_classes(py: Python<'_>) -> PyResult<&'static Registry<Kind>> {
+    static CELL: PyOnceLock<Registry<Kind>> = PyOnceLock::new();
+    registry(py, &CELL, "pertinax.transient", OWN_KINDS)
 }
 
 /// Index of the strategy `wait_chain` uses for an attempt: the last one repeats forever.
@@ -94,6 +123,11 @@ pub fn exponential_past_cap(exponent: f64, multiplier: f64, max: f64, exp_base: 
 
 impl Wait {
     pub fn compile(obj: &Bound<'_, PyAny>) -> PyResult<Wait> {
+        Wait::compile_as(obj, "wait")
+    }
+
+    /// Compiles a strategy given as `argument` (`wait`, or a combinator's argument).
+    fn compile_as(obj: &Bound<'_, PyAny>, argument: &str) -> PyResult<Wait> {
         let py = obj.py();
         let kind = match classes(py)?.classify(obj) {
             Some(kind) => Some(kind),
@@ -101,7 +135,7 @@ impl Wait {
         };
         let Some(kind) = kind else {
             if !obj.is_callable() {
-                return Ok(Wait::Invalid(super::not_callable("wait", obj)));
+                return Ok(Wait::Invalid(super::not_callable("wait", argument, obj)));
             }
             return Ok(Wait::Python(Callback::new(obj.clone().unbind())));
         };
@@ -114,61 +148,64 @@ impl Wait {
     pub fn compile_native(obj: &Bound<'_, PyAny>) -> PyResult<Wait> {
         match classes(obj.py())?.classify_any(obj)? {
             Some(kind) => Wait::from_kind(obj, kind),
-            None => Ok(Wait::Invalid(super::not_callable("wait", obj))),
+            None => Ok(Wait::Invalid(super::not_callable("wait", "wait", obj))),
         }
     }
 
-    fn from_kind(obj: &Bound<'_, PyAny>, kind: &'static str) -> PyResult<Wait> {
+    fn from_kind(obj: &Bound<'_, PyAny>, kind: Kind) -> PyResult<Wait> {
+        let strategy = class_name(kind);
         // Read numeric attributes; the first one that is not a number makes the strategy
         // Invalid (raised at first use, where tenacity fails too).
-        let mut bad: Option<String> = None;
-        let mut num = |attr: &str| -> PyResult<Num> {
+        let mut bad: Option<Error> = None;
+        let mut num = |attr: &'static str| -> PyResult<Num> {
             let v = obj.getattr(pyo3::types::PyString::intern(obj.py(), attr))?;
             if v.extract::<f64>().is_err() && bad.is_none() {
-                bad = Some(bad_arg(kind, attr, &v).to_string());
+                bad = Some(bad_arg(strategy, attr, &v));
             }
             Ok(Num::from_py(&v))
         };
-        let exponential = |num: &mut dyn FnMut(&str) -> PyResult<Num>| -> PyResult<Exponential> {
-            Ok(Exponential {
-                multiplier: num("multiplier")?,
-                max: num("max")?,
-                exp_base: num("exp_base")?,
-                min: num("min")?,
-            })
-        };
-        let many = |attr: &str| -> PyResult<Vec<Wait>> {
+        let exponential =
+            |num: &mut dyn FnMut(&'static str) -> PyResult<Num>| -> PyResult<Exponential> {
+                Ok(Exponential {
+                    multiplier: num("multiplier")?,
+                    max: num("max")?,
+                    exp_base: num("exp_base")?,
+                    min: num("min")?,
+                })
+            };
+        let many = |attr: &'static str| -> PyResult<Vec<Wait>> {
+            let argument = format!("{strategy}: argument '{attr}'");
             obj.getattr(pyo3::types::PyString::intern(obj.py(), attr))?
                 .try_iter()?
-                .map(|s| Wait::compile(&s?))
+                .map(|s| Wait::compile_as(&s?, &argument))
                 .collect()
         };
         let wait = match kind {
-            "wait_none" | "wait_fixed" => Wait::Fixed(num("wait_fixed")?),
-            "wait_random" => Wait::Random {
+            Kind::None | Kind::Fixed => Wait::Fixed(num("wait_fixed")?),
+            Kind::Random => Wait::Random {
                 min: num("wait_random_min")?,
                 max: num("wait_random_max")?,
             },
-            "wait_incrementing" => Wait::Incrementing {
+            Kind::Incrementing => Wait::Incrementing {
                 start: num("start")?,
                 increment: num("increment")?,
                 max: num("max")?,
             },
-            "wait_exponential" => Wait::Exponential(exponential(&mut num)?),
-            "wait_random_exponential" => Wait::RandomExponential(exponential(&mut num)?),
-            "wait_exponential_jitter" => {
+            Kind::Exponential => Wait::Exponential(exponential(&mut num)?),
+            Kind::RandomExponential => Wait::RandomExponential(exponential(&mut num)?),
+            Kind::ExponentialJitter => {
                 let exp = exponential(&mut num)?;
                 Wait::ExponentialJitter {
                     exp,
                     jitter: num("jitter")?,
                 }
             }
-            "wait_combine" => Wait::Combine(many("wait_funcs")?),
-            "wait_chain" => Wait::Chain(many("strategies")?),
-            "wait_exception" => {
+            Kind::Combine => Wait::Combine(many("wait_funcs")?),
+            Kind::Chain => Wait::Chain(many("strategies")?),
+            Kind::Exception => {
                 Wait::Exception(obj.getattr(pyo3::intern!(obj.py(), "predicate"))?.unbind())
             }
-            "wait_retry_after" => {
+            Kind::RetryAfter => {
                 let fallback = Wait::compile(&obj.getattr(pyo3::intern!(obj.py(), "fallback"))?)?;
                 // A Python fallback needs the RetryCallState anyway (and may be async):
                 // then the whole strategy runs as Python, its own `__call__`.
@@ -181,12 +218,29 @@ impl Wait {
                     }
                 }
             }
-            _ => Wait::Python(Callback::new(obj.clone().unbind())),
         };
         Ok(match bad {
-            Some(msg) => Wait::Invalid(msg),
+            Some(e) => Wait::Invalid(e),
             None => wait,
         })
+    }
+
+    /// The compiled variant's name, for tests and introspection.
+    pub fn variant(&self) -> &'static str {
+        match self {
+            Wait::Fixed(_) => "Fixed",
+            Wait::Random { .. } => "Random",
+            Wait::Incrementing { .. } => "Incrementing",
+            Wait::Exponential(_) => "Exponential",
+            Wait::RandomExponential(_) => "RandomExponential",
+            Wait::ExponentialJitter { .. } => "ExponentialJitter",
+            Wait::Combine(_) => "Combine",
+            Wait::Chain(_) => "Chain",
+            Wait::Exception(_) => "Exception",
+            Wait::RetryAfter { .. } => "RetryAfter",
+            Wait::Python(_) => "Python",
+            Wait::Invalid(_) => "Invalid",
+        }
     }
 
     pub fn needs_state(&self) -> bool {
@@ -261,18 +315,12 @@ impl Wait {
                 };
                 match waits.get(chain_index(n, waits.len())) {
                     Some(w) => w.eval_with(state, true),
-                    None => Err(PyRuntimeError::new_err(
-                        "wait_chain() requires at least one strategy",
-                    )),
+                    None => Err(Error::EmptyWaitChain.into()),
                 }
             }
             Wait::Exception(predicate) => match state.outcome()? {
-                OutcomeRef::Missing => Err(PyRuntimeError::new_err(
-                    "__call__() called before outcome was set",
-                )),
-                OutcomeRef::Returned(_) => Err(PyRuntimeError::new_err(
-                    "outcome failed but the exception is None",
-                )),
+                OutcomeRef::Missing => Err(Error::CalledBeforeOutcome { cause_type: false }.into()),
+                OutcomeRef::Returned(_) => Err(Error::NoExceptionInFailedOutcome.into()),
                 OutcomeRef::Raised(exc) => Ok(Num::from_py(&predicate.bind(py).call1((exc,))?)),
             },
             Wait::RetryAfter { seconds, fallback } => {
@@ -292,7 +340,7 @@ impl Wait {
                 };
                 Ok(Num::from_py(&v))
             }
-            Wait::Invalid(msg) => Err(PyTypeError::new_err(msg.clone())),
+            Wait::Invalid(e) => Err(e.clone().into()),
         }
     }
 

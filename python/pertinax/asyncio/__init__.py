@@ -182,7 +182,16 @@ class AsyncRetrying(BaseRetrying):
         if type(self).iter is not AsyncRetrying.iter:
             return await self._call_with_iter(fn, args, kwargs, fn_is_async)  # type: ignore[no-any-return]
         return await _run(  # type: ignore[no-any-return]
-            _Call(self._engine_or_new(), self, fn, args, kwargs, self.statistics, True, False),
+            _Call(
+                engine=self._engine_or_new(),
+                controller=self,
+                func=fn,
+                args=args,
+                kwargs=kwargs,
+                statistics=self.statistics,
+                is_async=True,
+                observable=False,
+            ),
             fn,
             args,
             kwargs,
@@ -257,7 +266,9 @@ class AsyncRetrying(BaseRetrying):
         fn_is_async = _utils.is_coroutine_callable(f)
 
         if self._runs_natively():
-            entry = _pertinax.AsyncEntry(f, self, self._engine_or_new(), statistics)
+            entry = _pertinax.AsyncEntry(
+                func=f, controller=self, engine=self._engine_or_new(), statistics=statistics
+            )
 
             async def async_wrapped(*args: t.Any, **kwargs: t.Any) -> t.Any:
                 call = entry.start(args, kwargs)
@@ -342,7 +353,14 @@ class _LoopAttempts(_Attempts):
 
     def __init__(self, controller: AsyncRetrying) -> None:
         call = _Call(
-            controller._engine_or_new(), controller, None, (), {}, controller.statistics, True, True
+            engine=controller._engine_or_new(),
+            controller=controller,
+            func=None,
+            args=(),
+            kwargs={},
+            statistics=controller.statistics,
+            is_async=True,
+            observable=True,
         )
         self._call: t.Any = call
         self._retry_state: t.Any = call.retry_state
