@@ -100,6 +100,7 @@ bench-quick:
 	$(PYTHON) benchmarks/metrics_cost.py --quick
 	$(PYTHON) benchmarks/resilience_cost.py --quick
 	$(PYTHON) benchmarks/storm.py --quick
+	$(PYTHON) benchmarks/transient_cost.py --quick
 	$(PYTHON) benchmarks/policy_cost.py --quick
 
 format:

@@ -1,6 +1,6 @@
 """Django's database errors, raised for real, classified by pertinax.transient.
 
-Run in a child process by tests/test_transient_services.py (Django's settings are
+Run in a child process by tests/test_transient_databases.py (Django's settings are
 process-wide): ``python django_db_errors.py PG_CONNINFO CLOSED_PORT SQLITE_PATH``. Prints a
 JSON object: case -> [dotted class name, is_transient].
 """

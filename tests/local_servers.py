@@ -1,4 +1,4 @@
-"""Real servers on loopback for the classification and example tests.
+"""Real servers on loopback for the classification tests, and ``raised()``.
 
 Every server binds a free port on 127.0.0.1 and is stopped by the context manager that
 started it; processes run in their own process group, which is killed on the way out.
@@ -18,6 +18,17 @@ import threading
 import time
 import typing
 import urllib.parse
+
+import pytest
+
+
+def raised(fn: typing.Callable[[], object]) -> BaseException:
+    """The exception ``fn`` raises; the test fails if it returns."""
+    try:
+        fn()
+    except BaseException as exc:  # noqa: BLE001  (the point is to catch anything)
+        return exc
+    pytest.fail(f"{fn!r} did not raise")
 
 
 def free_port() -> int:
@@ -269,3 +280,30 @@ def postgres_server() -> typing.Iterator[str]:
             _kill_group(proc)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def tls_server() -> typing.Iterator[int]:
+    """An HTTPS server with a self-signed certificate no client trusts."""
+    import ssl
+
+    with tempfile.TemporaryDirectory() as work:
+        key, cert = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+            + ["-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1"],
+            check=True,
+            capture_output=True,
+        )
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        server = _StatusServer(0)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield int(server.server_address[1])
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join()

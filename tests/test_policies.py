@@ -91,8 +91,46 @@ def test_accepts_every_argument_retrying_accepts() -> None:
     assert dict(policy.kwargs) == kwargs
     controller = policy.retrying()
     for key, value in kwargs.items():
-        assert getattr(controller, key) is value, key
+        if key in ("stop", "wait", "retry"):
+            # The controller's own copy, equal by value.
+            assert getattr(controller, key) is not value, key
+            assert Policy("x", **{key: getattr(controller, key)}) == Policy("x", **{key: value})
+        else:
+            assert getattr(controller, key) is value, key
     assert str(controller) == "payments"
+
+
+def test_changing_a_functions_strategies_never_changes_the_policy() -> None:
+    """tenacity's idiom ``fn.retry.stop.max_attempt_number = n`` changes that function only."""
+    policy = Policy(
+        "shared",
+        stop=stop_after_attempt(3),
+        wait=wait_exponential(multiplier=2, max=10) + wait_fixed(1),
+        retry=retry_if_exception_type(Flaky),
+        sleep=lambda s: None,
+    )
+    first, second = policy(failing(10)), policy(failing(10))
+    first.retry.stop.max_attempt_number = 1
+    first.retry.wait.wait_funcs[0].multiplier = 0
+    first.retry.retry.exception_types = Fatal
+    assert policy.kwargs["stop"].max_attempt_number == 3
+    assert policy.kwargs["wait"].wait_funcs[0].multiplier == 2
+    assert policy.kwargs["retry"].exception_types is Flaky
+    with pytest.raises(Flaky):
+        first()
+    assert len(first.__wrapped__.calls) == 1  # Flaky is no longer retried by `first`
+    with pytest.raises(RetryError):
+        second()
+    assert len(second.__wrapped__.calls) == 3
+    # The copied predicate checks its own exception types, not the original's.
+    assert first.retry.retry.predicate(Fatal()) and not first.retry.retry.predicate(Flaky())
+    controller = policy.retrying()
+    controller.stop.max_attempt_number = 7
+    assert policy.kwargs["stop"].max_attempt_number == 3
+    named = retry(policy="api")(failing(0))
+    named.retry.stop.max_attempt_number = 9
+    assert policies.API.kwargs["stop"].max_attempt_number == 3
+    assert policies.API.kwargs["wait"].fallback.multiplier == 2
 
 
 @pytest.mark.parametrize(

@@ -93,6 +93,21 @@ def test_httpx_and_urllib(http: typing.Any) -> None:
     assert sleeps_of(get, wait_retry_after(fallback=FALLBACK)) == [6.0]
 
 
+def test_an_error_carrying_a_urllib3_response(http: typing.Any) -> None:
+    import urllib3
+
+    class UpstreamError(Exception):
+        def __init__(self, response: urllib3.BaseHTTPResponse) -> None:
+            super().__init__(response.status)
+            self.response = response
+
+    def get() -> object:
+        response = urllib3.PoolManager().request("GET", url(http, 503, "5"), retries=False)
+        raise UpstreamError(response)
+
+    assert sleeps_of(get, wait_retry_after(fallback=FALLBACK)) == [5.0]
+
+
 def test_aiohttp_async_retrying(http: typing.Any) -> None:
     import aiohttp
 
@@ -210,7 +225,10 @@ def test_parse_retry_after() -> None:
 
 def test_repr_pickle_and_bad_arguments() -> None:
     wait = wait_retry_after(fallback=FALLBACK, max=12)
-    assert repr(wait) == f"wait_retry_after(fallback={FALLBACK!r}, max=12.0)"
+    assert repr(wait) == "wait_retry_after(fallback=wait_fixed(0.25), max=12)"
+    assert repr(wait_retry_after(max=2.5)) == (
+        "wait_retry_after(fallback=wait_exponential(min=1, max=30), max=2.5)"
+    )
     assert isinstance(wait, pertinax.wait.wait_base)
     copy = pickle.loads(pickle.dumps(wait))
     assert copy.max == 12.0 and copy.fallback.wait_fixed == 0.25
@@ -222,7 +240,7 @@ def test_repr_pickle_and_bad_arguments() -> None:
         wait_retry_after(max="soon")  # type: ignore[arg-type]
     assert wait_retry_after(max=datetime.timedelta(minutes=1)).max == 60.0
     with pytest.raises(TypeError):
-        wait_retry_after(FALLBACK)  # type: ignore[misc]  # keyword-only
+        wait_retry_after(FALLBACK)  # type: ignore[call-arg]  # keyword-only
 
 
 def test_the_engine_runs_it_natively_unless_the_fallback_is_python(
@@ -281,7 +299,7 @@ def test_changing_max_after_decoration_takes_effect() -> None:
     assert slept == [20.0, 5.0]
 
 
-def test_a_broken_headers_object_falls_back(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_broken_headers_object_falls_back(transient_log: pytest.LogCaptureFixture) -> None:
     class Headers:
         def get(self, key: str) -> str:
             raise RuntimeError("broken headers")
@@ -293,4 +311,30 @@ def test_a_broken_headers_object_falls_back(caplog: pytest.LogCaptureFixture) ->
         raise Odd
 
     assert sleeps_of(fail, wait_retry_after(fallback=FALLBACK)) == [0.25]
-    assert "broken headers" in caplog.text
+    assert "broken headers" in transient_log.text
+
+
+def test_a_cycle_through_the_compiled_wait_is_collected() -> None:
+    import gc
+    import weakref
+
+    class RateLimited(Exception):
+        retry_after = 0
+
+    def build() -> weakref.ref[typing.Any]:
+        fallback = wait_fixed(0)
+        wait = wait_retry_after(fallback=fallback)
+
+        @pertinax.retry(wait=wait, stop=pertinax.stop_after_attempt(2))
+        def f() -> None:
+            raise RateLimited
+
+        with pytest.raises(pertinax.RetryError):
+            f()  # compiles the plan, natively: RetryAfter holding `_seconds` and the fallback
+        wait.owner = f  # type: ignore[attr-defined]  # f -> controller -> plan -> wait -> f
+        fallback.owner = f  # type: ignore[attr-defined]
+        return weakref.ref(f)
+
+    ref = build()
+    gc.collect()
+    assert ref() is None

@@ -225,3 +225,29 @@ def test_the_readme_shows_what_the_cli_prints() -> None:
     result = cli(*command.split())
     assert result.returncode == 0, result.stderr
     assert result.stdout == shown
+
+
+@pytest.mark.parametrize(
+    ("stop", "waits"),
+    [
+        # stop_after_delay(10): after attempt 5 the 15 s already waited end it.
+        ("stop_after_delay(10)", [1, 2, 4, 8]),
+        # stop_before_delay(10): the wait after attempt 4 (8 s) would pass 10 s.
+        ("stop_before_delay(10)", [1, 2, 4]),
+    ],
+)
+def test_schedule_stops_at_the_policys_deadline(
+    stop: str, waits: list[int], tmp_path: Path
+) -> None:
+    (tmp_path / "deadline.py").write_text(
+        "from pertinax import Policy, policies, stop_after_attempt, stop_after_delay, "
+        "stop_before_delay, wait_exponential\n"
+        f"policies.register(Policy('timed', stop=stop_after_attempt(10) | {stop}, "
+        "wait=wait_exponential(multiplier=1, max=30)))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    result = cli("schedule", "timed", "--import", "deadline", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].endswith("10 attempts, deadline 10 s")
+    assert_schedule(result.stdout, [(w, w, w) for w in waits])
+    assert "(the deadline of 10 s ends the retries here)" in result.stdout

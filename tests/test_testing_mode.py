@@ -144,6 +144,29 @@ def test_async_default_sleep_is_not_called() -> None:
     sleep.assert_not_called()
 
 
+def test_tornado_coroutines() -> None:
+    from tornado import gen, ioloop
+
+    slept: list[float] = []
+
+    def sleep(seconds: float):  # type: ignore[no-untyped-def]
+        slept.append(seconds)
+        return gen.sleep(0)
+
+    calls: list[int] = []
+
+    @retry(stop=stop_never, wait=wait_fixed(60), sleep=sleep)
+    @gen.coroutine
+    def decorated():  # type: ignore[no-untyped-def]
+        calls.append(1)
+        raise Flaky
+
+    assert type(decorated.retry).__name__ == "TornadoRetrying"
+    with testing(attempts=3), pytest.raises(RetryError):
+        ioloop.IOLoop.current().run_sync(decorated)
+    assert (len(calls), slept) == (3, [])
+
+
 @pytest.mark.parametrize(("cap", "expected"), [(False, 5), (True, 2)])
 def test_cap_keeps_a_stop_that_fires_earlier(cap: bool, expected: int) -> None:
     calls: list[int] = []

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import types
 import typing as t
 
 from . import _render
 from . import logs as _logs
+from .retry import retry_base
+from .stop import stop_base
+from .wait import wait_base
 
 if t.TYPE_CHECKING:
     from ._decorator import _RetryDecorated
@@ -70,6 +74,37 @@ def _check(policy: str, key: str, value: object) -> None:
             raise type(exc)(f"Policy({policy!r}): argument 'log_levels': {exc}") from None
 
 
+def _own(value: t.Any) -> t.Any:
+    """A copy of a strategy (and of the strategies inside it) for one controller.
+
+    Every function decorated with a policy would otherwise share its strategy objects, and
+    tenacity's idiom ``fn.retry.wait.multiplier = 0`` would change the policy itself, and
+    every other function under it."""
+    if isinstance(value, tuple):
+        return tuple(_own(item) for item in value)
+    if not isinstance(value, (stop_base, wait_base, retry_base)):
+        return value
+    state = getattr(value, "__dict__", None)
+    if not state:
+        return value  # nothing to change: stop_never, retry_always, ...
+    try:
+        mine = copy.copy(value)
+    except Exception:  # a strategy that cannot be copied stays shared
+        return value
+    for key, item in list(vars(mine).items()):
+        if isinstance(item, types.MethodType) and item.__self__ is value:
+            # A predicate bound to the original (retry_if_exception_message's) follows the copy.
+            mine.__dict__[key] = types.MethodType(item.__func__, mine)
+        else:
+            mine.__dict__[key] = _own(item)
+    return mine
+
+
+def own_arguments(kwargs: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """``kwargs`` with each strategy copied, for a new controller."""
+    return {key: _own(value) for key, value in kwargs.items()}
+
+
 class Policy:
     """A named, immutable set of ``Retrying`` arguments: ``@policy`` decorates a function,
     ``policy.retrying()`` gives a controller, and the operation is named after the policy."""
@@ -101,7 +136,9 @@ class Policy:
         return self._kwargs
 
     def _arguments(self, overrides: dict[str, t.Any]) -> dict[str, t.Any]:
-        return {**self._kwargs, "name": self._name, **overrides}
+        # The controller gets its own copies of the strategies: changing them through
+        # `fn.retry` changes that function only, never the policy.
+        return {**own_arguments(self._kwargs), "name": self._name, **overrides}
 
     def __call__(self, fn: t.Callable[P, R]) -> _RetryDecorated[P, R]:
         """Decorates ``fn`` (sync or async) as ``@retry(**policy.kwargs)`` would."""

@@ -14,6 +14,7 @@ import random
 import typing as t
 
 from . import policies, wait
+from . import stop as _stop
 from ._policy import Policy
 from ._render import render
 from ._settings import knobs
@@ -64,6 +65,21 @@ class Schedule(t.NamedTuple):
     strategy: object
     attempts: int
     rows: list[Row]
+    deadline: float | None = None
+    """The policy's ``stop_after_delay``/``stop_before_delay`` limit, if any."""
+    cut: bool = False
+    """The deadline ended the retries before the attempts ran out."""
+
+
+def _deadline(stop: object) -> tuple[float, bool] | None:
+    """The delay limit of a stop (seconds, and whether it is checked before sleeping)."""
+    parts: tuple[t.Any, ...] = stop.stops if isinstance(stop, _stop.stop_any) else (stop,)
+    limits = [
+        (float(part.max_delay), type(part) is _stop.stop_before_delay)
+        for part in parts
+        if type(part) in (_stop.stop_after_delay, _stop.stop_before_delay)
+    ]
+    return min(limits) if limits else None
 
 
 def _refuse(node: ast.AST, why: str) -> t.NoReturn:
@@ -130,20 +146,20 @@ def parse(expression: str) -> object:
     return _build(tree.body)
 
 
-def resolve(target: str) -> tuple[str, object, int | None]:
-    """``target`` as (title, wait strategy, attempts the policy makes or None)."""
+def resolve(target: str) -> tuple[str, object, int | None, tuple[float, bool] | None]:
+    """``target`` as (title, wait strategy, the policy's attempts, its delay limit)."""
     registered = policies.names()
     if target in registered:
         policy: Policy = policies.get(target)
         strategy = policy.kwargs.get("wait", wait.wait_none())
-        attempts = knobs(policy).get("attempts")
-        return f"policy {target!r}", strategy, t.cast("int | None", attempts)
+        attempts = t.cast("int | None", knobs(policy).get("attempts"))
+        return f"policy {target!r}", strategy, attempts, _deadline(policy.kwargs.get("stop"))
     if target.isidentifier() and target not in _strategies():
         raise ScheduleError(
             f"unknown policy {target!r} (registered: {', '.join(registered)}); or give a wait "
             f"expression such as 'wait_exponential(multiplier=2, max=30)'"
         )
-    return "expression", parse(target), None
+    return "expression", parse(target), None, None
 
 
 @contextlib.contextmanager
@@ -173,30 +189,41 @@ def _evaluate(strategy: t.Any, attempt: int, r: float) -> float:
 
 def schedule(target: str, attempts: int | None = None) -> Schedule:
     """The waits of ``target`` (a policy name or a wait expression)."""
-    title, strategy, own_attempts = resolve(target)
+    title, strategy, own_attempts, limit = resolve(target)
     count = attempts if attempts is not None else own_attempts or DEFAULT_ATTEMPTS
     if count < 1:
         raise ScheduleError(f"attempts must be at least 1, got {count}")
     rows: list[Row] = []
     total = total_low = total_high = 0.0
+    cut = False
     for attempt in range(1, count):
         low, mid, high = (_evaluate(strategy, attempt, r) for r in (0.0, 0.5, 1.0))
         low, high = min(low, high), max(low, high)
+        if limit is not None:
+            # Time spent in the attempts themselves is not known here: only the waits count.
+            seconds, before_sleeping = limit
+            if total + (mid if before_sleeping else 0.0) >= seconds:
+                cut = True
+                break
         total, total_low, total_high = total + mid, total_low + low, total_high + high
         rows.append(Row(attempt, low, mid, high, total, total_low, total_high))
-    return Schedule(title, strategy, count, rows)
+    deadline = limit[0] if limit is not None else None
+    return Schedule(title, strategy, count, rows, deadline, cut)
 
 
 def format_table(result: Schedule) -> str:
     """The schedule as text: one line per wait."""
+    deadline = "" if result.deadline is None else f", deadline {render(result.deadline)} s"
     lines = [
-        f"{result.title}: {render(result.strategy)}, {result.attempts} attempts",
+        f"{result.title}: {render(result.strategy)}, {result.attempts} attempts{deadline}",
         "after attempt      wait (s)      jitter band (s)   elapsed (s)",
     ]
     for row in result.rows:
         band = f"{row.low:.3f}..{row.high:.3f}"
         lines.append(f"{row.attempt:>13}  {row.wait:>12.3f}  {band:>19}  {row.elapsed:>12.3f}")
-    if not result.rows:
+    if result.cut:
+        lines.append(f"(the deadline of {render(result.deadline)} s ends the retries here)")
+    elif not result.rows:
         lines.append("(a single attempt: no wait)")
     return "\n".join(lines)
 

@@ -93,10 +93,23 @@ def _attr(obj: object, name: str) -> object:
 
 
 def _certificate(exc: BaseException) -> Verdict:
-    # A certificate that fails verification fails the same way next time. aiohttp's
-    # ClientConnectorCertificateError is one too, and is a connection error as well.
-    if isinstance(exc, _cls("ssl", "SSLCertVerificationError")):
-        return False
+    # A certificate that fails verification fails the same way next time, though every
+    # HTTP client reports it as a connection error: requests' SSLError holds urllib3's
+    # MaxRetryError in its args, whose reason holds the ssl error; httpx's ConnectError
+    # has it as its cause's cause; aiohttp's error is an SSLCertVerificationError itself.
+    # So look through causes, contexts, args and `reason`s, a few levels deep.
+    cert = _cls("ssl", "SSLCertVerificationError")
+    if not cert:
+        return None
+    pending, seen = [exc], 0
+    while pending and seen < 16:
+        current = pending.pop()
+        seen += 1
+        if isinstance(current, cert):
+            return False
+        links = [current.__cause__, current.__context__, _attr(current, "reason")]
+        links.extend(current.args if isinstance(current.args, tuple) else ())
+        pending.extend(link for link in links if isinstance(link, BaseException))
     return None
 
 
@@ -230,24 +243,20 @@ def _redis(exc: BaseException) -> Verdict:
     return isinstance(exc, transient)
 
 
-def _dbapi(exc: BaseException) -> Verdict:
-    # By name, so every DB-API driver (and Django's wrappers) is covered without a list.
-    for klass in type(exc).__mro__:
-        if klass.__name__ in _DBAPI_PERMANENT:
-            return False
-    return None
-
-
 def _http_status(exc: BaseException) -> Verdict:
     # Any other client's error that carries a status: `.response.status_code` (requests-
     # and httpx-like), `.status_code`, or `.status` (urllib.error.HTTPError, aiohttp-like).
-    response = _attr(exc, "response")
-    for status in (
-        _attr(response, "status_code") if response is not None else None,
-        _attr(response, "status") if response is not None else None,
-        _attr(exc, "status_code"),
-        _attr(exc, "status"),
-    ):
+    try:
+        response = getattr(exc, "response", None)
+        statuses = (
+            getattr(response, "status_code", None),
+            getattr(response, "status", None),
+            getattr(exc, "status_code", None),
+            getattr(exc, "status", None),
+        )
+    except Exception:
+        return None  # a property that fails is no answer
+    for status in statuses:
         verdict = status_verdict(status)
         if verdict is not None:
             return verdict
@@ -262,19 +271,13 @@ _PERMANENT_OS_ERRORS = (
     PermissionError,
 )
 
+Rule = typing.Callable[[BaseException], Verdict]
 
-def _stdlib(exc: BaseException) -> Verdict:
-    if isinstance(exc, _PERMANENT_OS_ERRORS):
-        return False
-    # socket.timeout and asyncio.TimeoutError are TimeoutError on the Pythons we support.
-    if isinstance(exc, (ConnectionError, TimeoutError)):
-        return True
-    return None
-
-
-# Library rules before the generic ones: requests' errors are OSErrors, a redis
-# AuthenticationError is a ConnectionError, and aiohttp's timeout is a TimeoutError.
-BUILTIN_RULES: tuple[typing.Callable[[BaseException], Verdict], ...] = (
+# The rules to ask, by the top-level package of a class in the exception's MRO: a
+# ConnectionResetError asks no library at all. In this order, before the generic rules:
+# requests' errors are OSErrors, a redis AuthenticationError is a ConnectionError, and
+# aiohttp's timeout is a TimeoutError.
+BUILTIN_RULES: tuple[Rule, ...] = (
     _certificate,
     _requests,
     _urllib3,
@@ -285,16 +288,71 @@ BUILTIN_RULES: tuple[typing.Callable[[BaseException], Verdict], ...] = (
     _postgres,
     _sqlite,
     _redis,
-    _dbapi,
-    _http_status,
-    _stdlib,
 )
+_BY_PACKAGE: dict[str, tuple[Rule, ...]] = {
+    "ssl": (_certificate,),
+    "requests": (_certificate, _requests),
+    "urllib3": (_certificate, _urllib3),
+    "httpx": (_certificate, _httpx),
+    "httpcore": (_certificate,),
+    "aiohttp": (_certificate, _aiohttp),
+    "botocore": (_certificate, _botocore),
+    "django": (_django,),
+    "psycopg": (_postgres,),
+    "psycopg2": (_postgres,),
+    "sqlite3": (_sqlite,),
+    "redis": (_redis,),
+}
+
+
+class _Plan(typing.NamedTuple):
+    rules: tuple[Rule, ...]
+    dbapi_permanent: bool  # IntegrityError, ProgrammingError, ... by name, any driver
+    status_in_class: bool  # a class defines `response`, `status` or `status_code`
+    stdlib: Verdict  # what the class alone says: file errors no, connection/timeout yes
+
+
+_STATUS_ATTRIBUTES = frozenset({"response", "status", "status_code"})
+_plans: dict[type, _Plan] = {}
+_PLANS_LIMIT = 1024  # classes made at run time (botocore's) must not grow it forever
+
+
+def _plan(cls: type) -> _Plan:
+    mro = cls.__mro__
+    packages = {str(getattr(c, "__module__", "")).partition(".")[0] for c in mro}
+    wanted = {rule for package in packages for rule in _BY_PACKAGE.get(package, ())}
+    stdlib: Verdict = None
+    if issubclass(cls, _PERMANENT_OS_ERRORS):
+        stdlib = False
+    elif issubclass(cls, (ConnectionError, TimeoutError)):
+        # socket.timeout and asyncio.TimeoutError are TimeoutError on our Pythons.
+        stdlib = True
+    plan = _Plan(
+        rules=tuple(rule for rule in BUILTIN_RULES if rule in wanted),
+        dbapi_permanent=any(c.__name__ in _DBAPI_PERMANENT for c in mro),
+        status_in_class=any(name in vars(c) for c in mro for name in _STATUS_ATTRIBUTES),
+        stdlib=stdlib,
+    )
+    if len(_plans) >= _PLANS_LIMIT:
+        _plans.clear()
+    _plans[cls] = plan
+    return plan
 
 
 def _one(exc: BaseException) -> Verdict:
     """The built-in verdict for ``exc`` alone, without its cause or context."""
-    for rule in BUILTIN_RULES:
+    cls = type(exc)
+    plan = _plans.get(cls) or _plan(cls)
+    for rule in plan.rules:
         verdict = rule(exc)
         if verdict is not None:
             return verdict
-    return None
+    if plan.dbapi_permanent:
+        return False
+    # A failed attribute lookup costs more than the rest of this function: only look for a
+    # status where the class or the instance holds one.
+    if plan.status_in_class or not _STATUS_ATTRIBUTES.isdisjoint(getattr(exc, "__dict__", ())):
+        verdict = _http_status(exc)
+        if verdict is not None:
+            return verdict
+    return plan.stdlib

@@ -19,7 +19,7 @@ import typing as t
 import weakref
 
 from . import _pertinax, _settings
-from ._policy import ARGUMENTS, Policy
+from ._policy import ARGUMENTS, Policy, own_arguments
 from ._settings import Problem, SettingsError
 from .stop import stop_after_attempt
 from .transient import retry_if_transient, wait_retry_after
@@ -169,7 +169,10 @@ def configure(data: t.Mapping[str, t.Any]) -> None:
 
 
 def reset() -> None:
-    """Restores the built-in presets and forgets every registered policy and setting."""
+    """Restores the built-in presets and forgets every registered policy and setting.
+
+    Functions decorated with a name that is dropped keep their last settings, and follow it
+    again if it is registered anew."""
     with _lock:
         for name in list(_effective):
             if name not in _BUILT_IN:
@@ -199,7 +202,7 @@ def _publish(policies: dict[str, Policy]) -> None:
 
 def _rebind(controller: BaseRetrying, binding: _Binding, policy: Policy) -> bool:
     try:
-        fresh = type(controller)(**{**policy.kwargs, **binding.overrides})
+        fresh = type(controller)(**{**own_arguments(policy.kwargs), **binding.overrides})
     except Exception:  # a controller class that cannot be rebuilt keeps what it has
         return False
     current, new = controller.__dict__, fresh.__dict__
@@ -221,13 +224,16 @@ def _decorate(
     from ._decorator import retry
 
     if isinstance(policy, Policy):
-        decorator: t.Any = retry(**{**policy.kwargs, "name": policy.name, **overrides})
+        decorator: t.Any = retry(
+            **{**own_arguments(policy.kwargs), "name": policy.name, **overrides}
+        )
         return decorator(fn)  # type: ignore[no-any-return]
     if not isinstance(policy, str):
         raise TypeError(f"retry(): policy must be a policy name or a Policy, got {policy!r}")
     with _lock:
         current = get(policy)
-        decorator = retry(**{**current.kwargs, "name": current.name, **overrides})
+        arguments = own_arguments(current.kwargs)
+        decorator = retry(**{**arguments, "name": current.name, **overrides})
         decorated: _RetryDecorated[P, R] = decorator(fn)
         controller = decorated.retry
         applied = {

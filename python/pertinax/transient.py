@@ -15,10 +15,12 @@ decides (``raise AppError(...) from exc``), or, without one, the exception it wa
 while handling (``__context__``), unless that was suppressed with ``from None``. So an
 application error wrapping a timeout is transient, while an ``IntegrityError`` caused by
 anything stays permanent. Nothing with an opinion anywhere in the chain means not transient.
+An exception group (``asyncio.TaskGroup``) is transient when every exception in it is.
 """
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import datetime
 import logging
@@ -26,7 +28,7 @@ import math
 import threading
 import typing
 
-from . import _transient_rules, _utils
+from . import _render, _transient_rules, _utils
 from .retry import retry_if_exception
 from .wait import wait_base, wait_exponential
 
@@ -47,11 +49,14 @@ __all__ = [
 
 Rule = typing.Callable[[BaseException], typing.Optional[bool]]  # noqa: UP045
 
-_log = logging.getLogger("pertinax")
+_log = logging.getLogger("pertinax.transient")
 
 # Copy-on-write, newest first: `is_transient` reads the tuple without a lock.
 _user_rules: tuple[Rule, ...] = ()
 _lock = threading.Lock()
+
+# Python 3.11's exception groups; nothing matches an empty tuple on 3.10.
+_GROUP: typing.Any = getattr(builtins, "BaseExceptionGroup", ())
 
 # Deep enough for any real wrapping; a bound so a pathological chain cannot spin.
 _MAX_CHAIN = 32
@@ -106,6 +111,10 @@ def _verdict(exc: BaseException) -> bool | None:
         verdict = _ask(rule, exc)
         if verdict is not None:
             return verdict
+    if isinstance(exc, _GROUP) and exc.exceptions:
+        # Several concurrent failures (asyncio.TaskGroup): worth another attempt only if
+        # every one of them is.
+        return all(is_transient(e) for e in exc.exceptions)
     return _transient_rules._one(exc)
 
 
@@ -126,10 +135,14 @@ def is_transient(exc: BaseException) -> bool:
     """Whether ``exc`` is a failure that another attempt may not meet."""
     if not isinstance(exc, BaseException):
         raise TypeError(f"is_transient() argument 'exc' must be an exception, got {exc!r}")
-    for link in _chain(exc):
-        verdict = _verdict(link)
-        if verdict is not None:
-            return verdict
+    verdict = _verdict(exc)
+    if verdict is not None:
+        return verdict
+    for link in _chain(exc):  # then what caused it, and so on
+        if link is not exc:
+            verdict = _verdict(link)
+            if verdict is not None:
+                return verdict
     return False
 
 
@@ -269,7 +282,7 @@ class wait_retry_after(wait_base):
         return None
 
     def __repr__(self) -> str:
-        return f"wait_retry_after(fallback={self.fallback!r}, max={self.max!r})"
+        return f"wait_retry_after(fallback={_render.render(self.fallback)}, max={_render.render(self.max)})"
 
     def __reduce__(self) -> tuple[typing.Any, ...]:
         return (_rebuild_wait_retry_after, (self.fallback, self.max))

@@ -30,8 +30,13 @@ from pertinax import (
     policies,
     retry,
     retry_context,
+    retry_if_exception_type,
+    retry_if_transient,
     stop_after_attempt,
+    transient,
     wait_exponential,
+    wait_fixed,
+    wait_retry_after,
 )
 from typing_extensions import assert_type
 
@@ -242,3 +247,26 @@ assert_type(guarded(1), str)
 assert_type(shared_breaker.state, Literal["closed", "open", "half_open"])
 Retrying(budget=shared_budget, breaker=None)
 RetryBudget("typed", 0.2)  # type: ignore[call-arg]  # options are keyword-only
+
+
+# pertinax.transient: the strategies fit where tenacity's do, and a rule keeps its type.
+@retry(
+    retry=retry_if_transient() | retry_if_exception_type(KeyError),
+    wait=wait_retry_after(fallback=wait_exponential(max=30), max=60) + wait_fixed(1),
+)
+def classified(number: int) -> str:
+    return str(number)
+
+
+assert_type(classified(1), str)
+assert_type(transient.is_transient(ValueError()), bool)
+
+
+@transient.register
+def quota_rule(exc: BaseException) -> bool | None:
+    return None
+
+
+assert_type(quota_rule(ValueError()), bool | None)
+wait_retry_after(wait_fixed(1))  # type: ignore[call-arg]  # keyword-only
+transient.is_transient("boom")  # type: ignore[arg-type]
