@@ -370,3 +370,18 @@ def test_a_lost_lease_lets_another_process_run_the_trials(server, prefix) -> Non
     ticket = b.acquire()
     b.record(ticket, "success")
     assert b.state == "closed"
+
+
+def test_the_per_second_floor_is_shared_too(server, prefix) -> None:
+    store = make_store(server, prefix)
+    one = RetryBudget("floor", ratio=0, capacity=0, min_per_second=2, store=store)
+    two = RetryBudget("floor", ratio=0, capacity=0, min_per_second=2, store=store)
+    # One second's worth (two retries) for the fleet, then one every half second.
+    assert [one.withdraw(), two.withdraw(), one.withdraw(), two.withdraw()] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    time.sleep(0.55)
+    assert [two.withdraw(), one.withdraw()] == [True, False]
