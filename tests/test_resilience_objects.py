@@ -376,3 +376,43 @@ def test_a_store_that_refers_back_is_collected(cls) -> None:
     del store, obj
     gc.collect()
     assert ref() is None
+
+
+def test_a_broken_store_never_loses_the_call(monkeypatch) -> None:
+    import sys
+
+    from pertinax import retry, stop_after_attempt
+
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: reported.append(type(u.exc_value)))
+
+    class Broken:
+        def budget_withdraw(self, budget):
+            raise RuntimeError("store bug")
+
+        def budget_deposit(self, budget, successes):
+            raise RuntimeError("store bug")
+
+        def breaker_acquire(self, breaker):
+            return "not a tuple"
+
+        def breaker_record(self, breaker, trial, outcome):
+            raise RuntimeError("store bug")
+
+    store = Broken()
+    budget = RetryBudget("broken", ratio=1, capacity=1, store=store)
+    breaker = CircuitBreaker("broken", store=store)
+    calls = []
+
+    @retry(stop=stop_after_attempt(3), budget=budget, breaker=breaker)
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("once")
+        return "ok"
+
+    assert flaky() == "ok"  # the local budget and breaker decided
+    assert budget.stats()["retries"] == 1
+    # Each store failure was reported, none raised into the call.
+    assert TypeError in reported and RuntimeError in reported
+    assert breaker.state == "closed"

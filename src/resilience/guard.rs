@@ -276,9 +276,14 @@ impl BreakerGuard {
     pub fn admit(&self, me: &Bound<'_, PyAny>) -> PyResult<Ticket> {
         let py = me.py();
         if let Some(store) = &self.store {
-            if let Some(v) = ask_store(py, store, "breaker_acquire", (me,)) {
-                let (allowed, trial, remaining, change): (bool, bool, f64, Bound<'_, PyAny>) =
-                    v.bind(py).extract()?;
+            let answer = ask_store(py, store, "breaker_acquire", (me,)).and_then(|v| {
+                // A store that answers in the wrong shape is reported, and has no answer.
+                let parsed = v.bind(py).extract::<(bool, bool, f64, Bound<'_, PyAny>)>();
+                parsed
+                    .map_err(|e| e.write_unraisable(py, Some(store.bind(py))))
+                    .ok()
+            });
+            if let Some((allowed, trial, remaining, change)) = answer {
                 self.note(py, parse_change(&change));
                 self.store_saw(match (allowed, trial) {
                     (false, _) => State::Open,
