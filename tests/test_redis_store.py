@@ -385,3 +385,18 @@ def test_the_per_second_floor_is_shared_too(server, prefix) -> None:
     ]
     time.sleep(0.55)
     assert [two.withdraw(), one.withdraw()] == [True, False]
+
+
+def test_import_pertinax_never_imports_redis_and_the_store_names_its_extra() -> None:
+    code = (
+        "import sys, pertinax\n"
+        "assert 'redis' not in sys.modules, 'import pertinax imported redis'\n"
+        "sys.modules['redis'] = None\n"
+        "try:\n"
+        "    import pertinax.integrations.redis\n"
+        "except ImportError as e:\n"
+        "    assert \"pip install 'pertinax[redis]'\" in str(e), e\n"
+        "else:\n"
+        "    raise AssertionError('no ImportError')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
