@@ -99,6 +99,8 @@ upstream-baseline:
 bench-quick:
 	$(PYTHON) $(BENCH) --quick
 	$(PYTHON) benchmarks/metrics_cost.py --quick
+	$(PYTHON) benchmarks/resilience_cost.py --quick
+	$(PYTHON) benchmarks/storm.py --quick
 	$(PYTHON) benchmarks/transient_cost.py --quick
 	$(PYTHON) benchmarks/policy_cost.py --quick
 

@@ -24,7 +24,9 @@ use phases::{give_up_kind, triage, GiveUp, Phase, Seen, Triage};
 
 use crate::names;
 use crate::num::Num;
-use crate::observe::call::CallObs;
+use crate::observe::call::{CallObs, Last};
+use crate::resilience::breaker::{Outcome as Verdict, State as BreakerState};
+use crate::resilience::guard::Ticket;
 use crate::state::{NextAction, Outcome, OutcomeRef, StateMut};
 use crate::stats::Stats;
 
@@ -43,6 +45,10 @@ pub struct Machine {
     pub stats: Stats,
     phase: Phase,
     pub obs: CallObs,
+    /// The circuit breaker's leave for the attempt in flight, until its outcome is known.
+    ticket: Option<Ticket>,
+    /// An attempt was handed out and its outcome not yet judged (for a driver that leaves).
+    awaiting: bool,
 }
 
 impl Machine {
@@ -53,6 +59,51 @@ impl Machine {
             stats,
             phase: Phase::Idle,
             obs,
+            ticket: None,
+            awaiting: false,
+        }
+    }
+
+    /// The driver ran the first attempt itself, admitted by the breaker with `ticket`.
+    pub fn admitted(&mut self, ticket: Option<Ticket>) {
+        self.ticket = ticket;
+        self.awaiting = true;
+    }
+
+    /// The breaker still waits to hear about an attempt.
+    pub fn holds_ticket(&self) -> bool {
+        self.ticket.is_some()
+    }
+
+    /// An attempt's outcome has not been judged yet.
+    pub fn awaits_outcome(&self) -> bool {
+        self.awaiting && (self.plan.budget.is_some() || self.plan.breaker.is_some())
+    }
+
+    /// The driver left the call after an attempt the engine never judged (a `return` inside
+    /// `with attempt:`): a returned value is a success for the breaker and the budget;
+    /// anything else gives the breaker's slot back.
+    pub fn abandon_guards(&mut self, py: Python<'_>, last: Last) {
+        if !self.awaiting {
+            return;
+        }
+        let returned = last == Last::Returned;
+        let verdict = if returned {
+            Verdict::Success
+        } else {
+            Verdict::Ignored
+        };
+        judge(
+            &self.plan,
+            &mut self.ticket,
+            &mut self.awaiting,
+            py,
+            verdict,
+        );
+        if returned {
+            if let Some((guard, me)) = &self.plan.budget {
+                guard.on_success(me.bind(py));
+            }
         }
     }
 
@@ -73,6 +124,8 @@ impl Machine {
             stats,
             phase,
             obs,
+            ticket,
+            awaiting,
         } = self;
         let plan: &Plan = plan;
         loop {
@@ -81,6 +134,17 @@ impl Machine {
                     let outcome = st.outcome()?;
                     let exc = match &outcome {
                         OutcomeRef::Missing => {
+                            if let Some((guard, me)) = &plan.breaker {
+                                // An open breaker refuses the attempt: the function is not
+                                // called, and the call ends with CircuitOpenError.
+                                match guard.admit(me.bind(py)) {
+                                    Ok(t) => *ticket = Some(t),
+                                    Err(e) => {
+                                        obs.refused();
+                                        return Err(e);
+                                    }
+                                }
+                            }
                             obs.before_attempt(st)?;
                             *phase = phase.after(Seen::NoOutcome);
                             if let Some(cb) = &plan.before {
@@ -104,11 +168,13 @@ impl Machine {
                     let triaged = triage(interrupt, try_again);
                     match triaged {
                         Triage::Interrupt => {
+                            judge(plan, ticket, awaiting, py, Verdict::Ignored);
                             *phase = phase.after(Seen::Outcome(triaged));
                             obs.settle(st)?;
                             return finish(outcome);
                         }
                         Triage::Explicit => {
+                            judge(plan, ticket, awaiting, py, Verdict::Failure);
                             obs.attempt_failed(st)?;
                             *phase = phase.after(Seen::Outcome(triaged));
                         }
@@ -123,11 +189,22 @@ impl Machine {
                 }
                 Phase::BeforeDone => {
                     *phase = phase.after(Seen::Ran);
+                    *awaiting = true;
                     return Ok(Step::Attempt);
                 }
                 Phase::RetryDone => {
-                    let retry = resume.truthy().map_err(|e| with_context(st, e))?;
+                    let retry = resume.truthy().map_err(|e| with_context(st, e));
+                    if retry.is_err() {
+                        judge(plan, ticket, awaiting, py, Verdict::Ignored);
+                    }
+                    let retry = retry?;
                     if !retry {
+                        // Not a failure the policy retries (a result, or a 404): for the
+                        // breaker and the budget, the dependency answered.
+                        judge(plan, ticket, awaiting, py, Verdict::Success);
+                        if let Some((guard, me)) = &plan.budget {
+                            guard.on_success(me.bind(py));
+                        }
                         *phase = phase.after(Seen::Retry(retry));
                         if obs.settle(st)? {
                             if let Some(cb) = &plan.on_recovered {
@@ -139,6 +216,7 @@ impl Machine {
                         }
                         return finish(st.outcome()?);
                     }
+                    judge(plan, ticket, awaiting, py, Verdict::Failure);
                     obs.attempt_failed(st)?;
                     *phase = phase.after(Seen::Retry(retry));
                 }
@@ -175,8 +253,16 @@ impl Machine {
                     }
                 }
                 Phase::StopDone => {
-                    let stop = resume.truthy().map_err(|e| with_context(st, e))?;
+                    let mut stop = resume.truthy().map_err(|e| with_context(st, e))?;
                     resume = Resume::Nothing;
+                    if !stop {
+                        if let Some(by) = held_back(plan, py) {
+                            st.with_core(|c| c.stopped_by = Some(by))?;
+                            stats.set_text(py, "stopped_by", by)?;
+                            obs.held_back(by);
+                            stop = true;
+                        }
+                    }
                     let kind = give_up_kind(plan.retry_error_callback.is_some(), plan.reraise);
                     if stop {
                         obs.gave_up(st)?;
@@ -225,6 +311,46 @@ impl Machine {
                     return finish(st.outcome()?);
                 }
             }
+        }
+    }
+}
+
+/// Tells the breaker how the attempt in flight ended (once).
+fn judge(
+    plan: &Plan,
+    ticket: &mut Option<Ticket>,
+    awaiting: &mut bool,
+    py: Python<'_>,
+    verdict: Verdict,
+) {
+    *awaiting = false;
+    if let (Some(t), Some((guard, me))) = (ticket.take(), &plan.breaker) {
+        guard.finish(me.bind(py), t, verdict);
+    }
+}
+
+/// Whether the breaker or the budget ends the retries that the stop strategy would allow:
+/// an open breaker first (no budget spent on a retry that would be refused), then the
+/// budget, which pays for the retry when it can.
+fn held_back(plan: &Plan, py: Python<'_>) -> Option<&'static str> {
+    if let Some((guard, _)) = &plan.breaker {
+        if guard.state() == BreakerState::Open {
+            return Some("breaker");
+        }
+    }
+    if let Some((guard, me)) = &plan.budget {
+        if !guard.try_retry(me.bind(py)) {
+            return Some("budget");
+        }
+    }
+    None
+}
+
+impl Drop for Machine {
+    fn drop(&mut self) {
+        // A call abandoned between admission and outcome gives its breaker slot back.
+        if let (Some(t), Some((guard, _))) = (self.ticket.take(), &self.plan.breaker) {
+            guard.release_local(t);
         }
     }
 }

@@ -224,3 +224,10 @@ mod tests {
         );
     }
 }
+
+pyo3::create_exception!(
+    pertinax,
+    CircuitOpenError,
+    pyo3::exceptions::PyException,
+    "Raised instead of calling the function while its circuit breaker is open."
+);

@@ -7,6 +7,7 @@ pub mod names;
 pub mod num;
 pub mod observe;
 pub mod py;
+pub mod resilience;
 pub mod state;
 pub mod stats;
 pub mod strategy;
@@ -16,6 +17,8 @@ use pyo3::prelude::*;
 
 #[pymodule(gil_used = true)]
 mod _pertinax {
+    #[pymodule_export]
+    use crate::errors::CircuitOpenError;
     #[pymodule_export]
     use crate::py::attempt::{AttemptManager, Ready};
     #[pymodule_export]
@@ -33,6 +36,8 @@ mod _pertinax {
     };
     #[pymodule_export]
     use crate::py::plan_cache::Engine;
+    #[pymodule_export]
+    use crate::py::resilience::{resilience_snapshot, CircuitBreaker, RetryBudget};
     #[pymodule_export]
     use crate::py::routing::call;
     #[pymodule_export]

@@ -82,6 +82,9 @@ pub struct Core {
     pub idle_for: Num,
     pub upcoming_sleep: Num,
     pub next_action: NextAction,
+    /// What ended the retries early, when it was not the stop strategy: "budget" (the retry
+    /// budget was empty) or "breaker" (the circuit breaker opened).
+    pub stopped_by: Option<&'static str>,
 }
 
 impl Core {
@@ -95,6 +98,7 @@ impl Core {
             idle_for: Num::Float(0.0),
             upcoming_sleep: Num::Float(0.0),
             next_action: NextAction::Missing,
+            stopped_by: None,
         }
     }
 

@@ -85,6 +85,14 @@ impl Stats {
         Ok(())
     }
 
+    /// Writes a text entry (`stopped_by`), when the call has statistics.
+    pub(crate) fn set_text(&self, py: Python<'_>, key: &str, value: &str) -> PyResult<()> {
+        match &self.dict {
+            Some(d) => d.bind(py).set_item(key, value),
+            None => Ok(()),
+        }
+    }
+
     pub(crate) fn set(
         &self,
         py: Python<'_>,

@@ -34,7 +34,7 @@ from ._outcome import (
 from ._outcome import (
     IterState as IterState,
 )
-from ._pertinax import RetryCallState
+from ._pertinax import CircuitBreaker, CircuitOpenError, RetryBudget, RetryCallState
 from ._policy import Policy
 from ._retrying import BaseRetrying, Retrying, WrappedFn
 from .after import after_log, after_nothing
@@ -89,11 +89,14 @@ __all__ = [
     "AttemptManager",
     "BaseAction",
     "BaseRetrying",
+    "CircuitBreaker",
+    "CircuitOpenError",
     "DoAttempt",
     "DoSleep",
     "Future",
     "Policy",
     "RetryAction",
+    "RetryBudget",
     "RetryCallState",
     "RetryError",
     "Retrying",

@@ -5,7 +5,7 @@ import warnings
 
 from . import logs as _logs
 from ._outcome import RetryError
-from ._pertinax import RetryCallState
+from ._pertinax import CircuitBreaker, RetryBudget, RetryCallState
 from ._retrying import BaseRetrying, P, R, _RetryDecorated
 from ._wrapping import controller_for
 from .after import after_nothing
@@ -62,6 +62,8 @@ def retry(
     metrics: bool = ...,
     on_recovered: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = ...,
     log_levels: _logs.LevelsT | None = ...,
+    budget: RetryBudget | None = ...,
+    breaker: CircuitBreaker | None = ...,
     policy: "str | Policy | None" = ...,
 ) -> _AsyncRetryDecorator: ...
 
@@ -84,6 +86,8 @@ def retry(
     metrics: bool = True,
     on_recovered: t.Callable[[RetryCallState], t.Awaitable[None] | None] | None = None,
     log_levels: _logs.LevelsT | None = None,
+    budget: RetryBudget | None = None,
+    breaker: CircuitBreaker | None = None,
     policy: "str | Policy | None" = None,
 ) -> t.Callable[[t.Callable[P, R]], _RetryDecorated[P, R]]: ...
 

@@ -33,6 +33,8 @@ ARGUMENTS = (
     "metrics",
     "on_recovered",
     "log_levels",
+    "budget",
+    "breaker",
 )
 _CALLABLE = ("sleep", "stop", "retry", "retry_error_cls")
 _CALLABLE_OR_NONE = ("before", "after", "before_sleep", "retry_error_callback", "on_recovered")
@@ -57,6 +59,11 @@ def _check(policy: str, key: str, value: object) -> None:
         # Retrying reads None and 0 as "no wait"; any other number would fail at the sleep.
         if not (isinstance(value, (int, float)) and value == 0):
             fail("a wait strategy, None or 0")
+    if key in ("budget", "breaker") and value is not None:
+        from ._pertinax import CircuitBreaker, RetryBudget
+
+        if not isinstance(value, RetryBudget if key == "budget" else CircuitBreaker):
+            fail(f"a pertinax.{'RetryBudget' if key == 'budget' else 'CircuitBreaker'} or None")
     if key == "log_levels" and value is not None:
         try:
             _logs._level_numbers(value)

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from . import _pertinax
 from . import logs as _logs
 from ._outcome import AttemptManager, DoAttempt, DoSleep, IterState, RetryError
-from ._pertinax import RetryCallState
+from ._pertinax import CircuitBreaker, RetryBudget, RetryCallState
 from .after import after_nothing
 from .before import before_nothing
 from .nap import sleep as _default_sleep
@@ -85,6 +85,11 @@ class _LazyThreadLocal:
 
 
 # Attributes the engine never reads: setting them does not invalidate the compiled plan.
+def _check_instance(argument: str, value: object, cls: type) -> None:
+    if value is not None and not isinstance(value, cls):
+        raise TypeError(f"{argument} must be a pertinax.{cls.__name__} or None, got {value!r}")
+
+
 _PLAN_NEUTRAL = frozenset({"_local", "_engine", "_wrapper_call", "_name"})
 
 
@@ -106,6 +111,8 @@ class BaseRetrying(ABC):
     metrics: bool
     on_recovered: t.Callable[[RetryCallState], t.Any] | None
     log_levels: _logs.LevelsT | None
+    budget: RetryBudget | None
+    breaker: CircuitBreaker | None
     _name: str | None
 
     def __init__(
@@ -126,9 +133,13 @@ class BaseRetrying(ABC):
         metrics: bool = True,
         on_recovered: t.Callable[[RetryCallState], t.Any] | None = None,
         log_levels: _logs.LevelsT | None = None,
+        budget: RetryBudget | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         if log_levels is not None:
             _logs._level_numbers(log_levels)
+        _check_instance("budget", budget, _pertinax.RetryBudget)
+        _check_instance("breaker", breaker, _pertinax.CircuitBreaker)
         # Written straight into the instance dict: a new engine has no plan to invalidate,
         # and skipping our __setattr__ makes building a controller cheap.
         self.__dict__.update(
@@ -149,6 +160,8 @@ class BaseRetrying(ABC):
             metrics=metrics,
             on_recovered=on_recovered,
             log_levels=log_levels,
+            budget=budget,
+            breaker=breaker,
         )
 
     # tenacity keeps per-thread state in `self._local`; it is made on first use.
@@ -192,6 +205,8 @@ class BaseRetrying(ABC):
         metrics: t.Any = _unset,
         on_recovered: t.Any = _unset,
         log_levels: t.Any = _unset,
+        budget: t.Any = _unset,
+        breaker: t.Any = _unset,
     ) -> "Self":
         """A new controller of the same class, with the given settings changed."""
         copy = self.__class__(
@@ -212,6 +227,12 @@ class BaseRetrying(ABC):
         copy.metrics = _first_set(metrics, getattr(self, "metrics", True))
         copy.on_recovered = _first_set(on_recovered, getattr(self, "on_recovered", None))
         copy.log_levels = _first_set(log_levels, getattr(self, "log_levels", None))
+        budget = _first_set(budget, getattr(self, "budget", None))
+        breaker = _first_set(breaker, getattr(self, "breaker", None))
+        _check_instance("budget", budget, _pertinax.RetryBudget)
+        _check_instance("breaker", breaker, _pertinax.CircuitBreaker)
+        copy.budget = budget
+        copy.breaker = breaker
         return copy
 
     def __getstate__(self) -> dict[str, t.Any]:

@@ -29,7 +29,16 @@ import typing as t
 
 from . import _pertinax
 
-__all__ = ["Alert", "clear_alerts", "operation_name", "reset", "set_alert", "snapshot"]
+__all__ = [
+    "Alert",
+    "breakers",
+    "budgets",
+    "clear_alerts",
+    "operation_name",
+    "reset",
+    "set_alert",
+    "snapshot",
+]
 
 # How an ended call ended, as the exporters label it, and the snapshot counter for it.
 _OUTCOMES: t.Final = (
@@ -43,6 +52,19 @@ _OUTCOMES: t.Final = (
 def snapshot() -> dict[str, dict[str, t.Any]]:
     """Every operation that has been called, as plain data: ``{name: {counter: value}}``."""
     return _pertinax.metrics_snapshot()
+
+
+def breakers() -> dict[str, dict[str, t.Any]]:
+    """Every live :class:`~pertinax.CircuitBreaker` by name: its ``state``, the transitions
+    this process saw (``opened``, ``half_opened``, ``closed``), calls ``rejected`` while open,
+    and the local window's ``failure_rate`` over ``window_calls`` outcomes."""
+    return _pertinax.resilience_snapshot()["breakers"]
+
+
+def budgets() -> dict[str, dict[str, t.Any]]:
+    """Every live :class:`~pertinax.RetryBudget` by name: ``retries`` it paid for, retries
+    refused because it was ``exhausted``, ``successes`` credited, and retries ``available``."""
+    return _pertinax.resilience_snapshot()["budgets"]
 
 
 def reset() -> None:

@@ -1,10 +1,13 @@
 //! `Plan`: everything a controller says about how to retry, compiled once and shared by
 //! every call under it.
 
+use std::sync::Arc;
+
 use pyo3::prelude::*;
 
 use crate::errors::Error;
 use crate::observe::plan::PlanObserve;
+use crate::resilience::guard::{BreakerGuard, BudgetGuard};
 use crate::strategy::retry::Retry;
 use crate::strategy::stop::Stop;
 use crate::strategy::wait::Wait;
@@ -38,6 +41,10 @@ pub struct Plan {
     pub returns_first_success: bool,
     /// Metrics and log levels (`crate::observe`).
     pub observe: PlanObserve,
+    /// The retry budget and circuit breaker, with their Python objects (which a store is
+    /// handed). Either one turns the first-attempt shortcut off.
+    pub budget: Option<(Arc<BudgetGuard>, Py<PyAny>)>,
+    pub breaker: Option<(Arc<BreakerGuard>, Py<PyAny>)>,
     /// Compiled in testing mode (`crate::testing`): drivers never call the sleep.
     pub skip_sleep: bool,
 }
@@ -60,6 +67,12 @@ impl Plan {
             visit.call(&cb.obj)?;
         }
         visit.call(&self.sleep)?;
+        if let Some((_, obj)) = &self.budget {
+            visit.call(obj)?;
+        }
+        if let Some((_, obj)) = &self.breaker {
+            visit.call(obj)?;
+        }
         self.observe.traverse(visit)?;
         visit.call(&self.retry_error_cls)
     }

@@ -197,6 +197,20 @@ impl CallObs {
         Ok(())
     }
 
+    /// The budget or the breaker ended the retries (`gave_up` follows).
+    pub fn held_back(&self, by: &str) {
+        if let Some(op) = self.counting() {
+            op.held_back(by);
+        }
+    }
+
+    /// An open breaker refused the next attempt: the call ends with CircuitOpenError.
+    pub fn refused(&self) {
+        if let Some(op) = self.counting() {
+            op.refused();
+        }
+    }
+
     /// The stop strategy said stop.
     pub fn gave_up<'py, S: StateView<'py>>(&mut self, st: &S) -> PyResult<()> {
         let py = st.py();

@@ -133,6 +133,11 @@ pub struct Operation {
     attempts: AtomicU64,
     retries: AtomicU64,
     slept_ns: AtomicU64,
+    /// Calls whose retries the budget ended, whose retries an open breaker ended, and calls
+    /// an open breaker refused before their function ran.
+    budget_stops: AtomicU64,
+    breaker_stops: AtomicU64,
+    breaker_refusals: AtomicU64,
     /// An alert rule exists: completions must also go into its rolling window.
     has_alert: AtomicBool,
     alert: Mutex<Option<Monitor>>,
@@ -151,6 +156,9 @@ pub struct Snapshot {
     pub attempts: u64,
     pub retries: u64,
     pub slept_ns: u64,
+    pub budget_stops: u64,
+    pub breaker_stops: u64,
+    pub breaker_refusals: u64,
     pub duration: HistogramSnapshot,
 }
 
@@ -219,6 +227,21 @@ impl Operation {
         }
     }
 
+    /// The retry budget (`"budget"`) or an open breaker (`"breaker"`) ended a call's retries.
+    pub fn held_back(&self, by: &str) {
+        let counter = if by == "budget" {
+            &self.budget_stops
+        } else {
+            &self.breaker_stops
+        };
+        counter.fetch_add(1, Relaxed);
+    }
+
+    /// An open breaker refused a call's attempt.
+    pub fn refused(&self) {
+        self.breaker_refusals.fetch_add(1, Relaxed);
+    }
+
     /// A call that went through the engine ended; `retried` says whether it ever slept.
     pub fn finished(&self, verdict: Verdict, retried: bool, elapsed_ns: u64) {
         let counter = match verdict {
@@ -273,6 +296,9 @@ impl Operation {
             attempts: fast + self.attempts.load(Relaxed),
             retries: self.retries.load(Relaxed),
             slept_ns: self.slept_ns.load(Relaxed),
+            budget_stops: self.budget_stops.load(Relaxed),
+            breaker_stops: self.breaker_stops.load(Relaxed),
+            breaker_refusals: self.breaker_refusals.load(Relaxed),
             duration,
         }
     }
@@ -288,6 +314,9 @@ impl Operation {
             &self.attempts,
             &self.retries,
             &self.slept_ns,
+            &self.budget_stops,
+            &self.breaker_stops,
+            &self.breaker_refusals,
         ] {
             c.store(0, Relaxed);
         }

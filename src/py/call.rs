@@ -211,7 +211,12 @@ impl Call {
     /// inside `with attempt:`, or a sleep that raised. The observer is told how the latest
     /// attempt went; what it logs or reports runs with the call not borrowed.
     pub fn conclude(slf: &Bound<'_, Call>) {
+        let py = slf.py();
         let _ = Call::with_machine(slf, |machine, view| {
+            // The breaker and the budget hear how the last attempt went, metrics or not.
+            if let Ok(last) = view.read(crate::observe::call::last_of) {
+                machine.abandon_guards(py, last.0);
+            }
             if machine.obs.unfinished() {
                 if let Ok(last) = view.read(crate::observe::call::last_of) {
                     machine.obs.abandon(last.0, last.1);
@@ -352,6 +357,13 @@ impl Call {
         crate::engine::prepare(&mut CallView { call: slf.clone() })
     }
 
+    /// The plan was compiled in testing mode: the driver must not sleep (and `sleep()`
+    /// returns None without calling anything).
+    #[getter]
+    fn skips_sleep(&self) -> bool {
+        self.plan.skip_sleep
+    }
+
     /// Calls the plan's sleep for `seconds` and returns what it returns (an awaitable for an
     /// async sleep).
     fn sleep<'py>(
@@ -390,13 +402,6 @@ impl Call {
         self.plan.enabled
     }
 
-    /// The plan was compiled in testing mode: the driver must not sleep (and `sleep()`
-    /// returns None without calling anything).
-    #[getter]
-    fn skips_sleep(&self) -> bool {
-        self.plan.skip_sleep
-    }
-
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         if let Some(machine) = &self.machine {
             machine.traverse(&visit)?;
@@ -424,7 +429,8 @@ impl Drop for Call {
         let Some(machine) = self.machine.as_mut() else {
             return;
         };
-        if !machine.obs.unfinished() {
+        let guards = machine.holds_ticket() || machine.awaits_outcome();
+        if !guards && !machine.obs.unfinished() {
             return;
         }
         let last = match &self.held {
@@ -437,6 +443,16 @@ impl Drop for Call {
             })
             .flatten(),
         };
+        if guards {
+            // The breaker and the budget hear how the last attempt went (with no interpreter
+            // to tell them, the machine's own drop gives the breaker's slot back).
+            if let Some((last, _)) = last {
+                let _ = Python::try_attach(|py| machine.abandon_guards(py, last));
+            }
+        }
+        if !machine.obs.unfinished() {
+            return;
+        }
         if let Some((last, attempt)) = last {
             machine.obs.abandon(last, attempt);
         }

@@ -242,6 +242,12 @@ impl RetryCallState {
         Ok(())
     }
 
+    /// "budget" or "breaker" when one of them ended the retries before the stop strategy did.
+    #[getter]
+    fn stopped_by(&self) -> Option<&'static str> {
+        self.core.stopped_by
+    }
+
     /// `outcome_timestamp - start_time`, or `None` before the first outcome.
     #[getter]
     fn seconds_since_start(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {

@@ -7,6 +7,7 @@ pub mod call_state;
 pub mod decision;
 pub mod observe;
 pub mod plan_cache;
+pub mod resilience;
 pub mod routing;
 pub mod sleep;
 pub mod strategies;

@@ -84,6 +84,9 @@ fn snapshot_dict<'py>(py: Python<'py>, s: &Snapshot) -> PyResult<Bound<'py, PyDi
     d.set_item("retries", s.retries)?;
     d.set_item("retried_calls", s.retried_calls)?;
     d.set_item("retry_sleep_seconds", s.slept_ns as f64 / 1e9)?;
+    d.set_item("budget_exhausted", s.budget_stops)?;
+    d.set_item("breaker_stopped", s.breaker_stops)?;
+    d.set_item("circuit_open", s.breaker_refusals)?;
     d.set_item("success_rate", s.success_rate())?;
     d.set_item("retry_rate", s.retry_rate())?;
     d.set_item("give_up_rate", s.give_up_rate())?;

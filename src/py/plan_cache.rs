@@ -8,6 +8,7 @@ use pyo3::{PyTraverseError, PyVisit};
 use crate::engine::Plan;
 use crate::errors::{Error, Shown};
 use crate::names;
+use crate::py::resilience::{CircuitBreaker, RetryBudget};
 use crate::strategy::retry::Retry;
 use crate::strategy::stop::Stop;
 use crate::strategy::wait::Wait;
@@ -159,7 +160,30 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
         || after.is_some()
         || before_sleep.is_some()
         || retry_error_callback.is_some();
-    let returns_first_success = !needs_state && before.is_none() && !retry.may_retry_result();
+    let budget = match controller.getattr_opt(pyo3::intern!(py, "budget"))? {
+        Some(b) if !b.is_none() => {
+            let budget = b
+                .cast::<RetryBudget>()
+                .map_err(|_| not_a(&b, "budget", "RetryBudget"))?;
+            Some((Arc::clone(&budget.get().guard), b.clone().unbind()))
+        }
+        _ => None,
+    };
+    let breaker = match controller.getattr_opt(pyo3::intern!(py, "breaker"))? {
+        Some(b) if !b.is_none() => {
+            let breaker = b
+                .cast::<CircuitBreaker>()
+                .map_err(|_| not_a(&b, "breaker", "CircuitBreaker"))?;
+            Some((Arc::clone(&breaker.get().guard), b.clone().unbind()))
+        }
+        _ => None,
+    };
+    // The synchronous shortcut tells the budget and the breaker about its first attempt
+    // itself; the async one (run by Python) does not, so they take it off.
+    let returns_first_success = !needs_state
+        && before.is_none()
+        && !retry.may_retry_result()
+        && !(is_async && (budget.is_some() || breaker.is_some()));
     Ok(Plan {
         stop,
         wait,
@@ -185,6 +209,8 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
         generation,
         returns_first_success,
         observe,
+        budget,
+        breaker,
         skip_sleep: testing.is_some(),
     })
 }
@@ -199,4 +225,15 @@ fn under_testing(stop: Stop, mode: crate::testing::Testing) -> (Stop, Wait) {
         limit
     };
     (stop, Wait::Fixed(crate::num::Num::Int(0)))
+}
+
+#[cold]
+fn not_a(value: &Bound<'_, PyAny>, argument: &str, class: &str) -> PyErr {
+    let shown = value
+        .repr()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|_| "<unprintable>".to_owned());
+    pyo3::exceptions::PyTypeError::new_err(format!(
+        "{argument} must be a pertinax.{class}, got {shown}"
+    ))
 }

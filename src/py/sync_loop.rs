@@ -39,14 +39,33 @@ pub fn run_sync<'py>(
     }
     let mut core = Core::new(start);
     let mut first_attempt = None;
+    let mut ticket = None;
     if plan.returns_first_success {
-        // The first attempt, without the engine: a value returned here is the result.
+        // The first attempt, without the engine: a value returned here is the result. A
+        // breaker admits it first, and hears how it went; a budget is credited a success.
+        if let Some((guard, me)) = &plan.breaker {
+            match guard.admit(me.bind(py)) {
+                Ok(t) => ticket = Some(t),
+                Err(e) => {
+                    if plan.observe.metrics {
+                        op.refused();
+                    }
+                    return Err(e);
+                }
+            }
+        }
         let t0 = plan
             .observe
             .metrics
             .then(|| started_at.unwrap_or_else(std::time::Instant::now));
         match func.call(args, kwargs) {
             Ok(v) => {
+                if let (Some(t), Some((guard, me))) = (ticket, &plan.breaker) {
+                    guard.finish(me.bind(py), t, crate::resilience::breaker::Outcome::Success);
+                }
+                if let Some((guard, me)) = &plan.budget {
+                    guard.on_success(me.bind(py));
+                }
                 if let Some(t0) = t0 {
                     crate::observe::report::fast_success(op, t0);
                 }
@@ -57,6 +76,7 @@ pub fn run_sync<'py>(
         first_attempt = Some(t0);
     }
     let mut machine = Machine::new(Arc::clone(plan), stats);
+    machine.admitted(ticket);
     match first_attempt {
         Some(t0) => machine.obs.attach_started(Arc::clone(op), t0),
         None => machine.obs.attach(Arc::clone(op), true),

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from pertinax import (
     AsyncRetrying,
     AttemptManager,
     BaseRetrying,
+    CircuitBreaker,
     Future,
     Policy,
     RetryAction,
+    RetryBudget,
     RetryCallState,
     Retrying,
     api_retry,
@@ -260,6 +262,23 @@ assert_type(policy.replace(name="other"), Policy)
 assert_type(policies.get("api"), Policy)
 with retry_context(policy="api") as retrying:
     assert_type(retrying, Retrying)
+
+
+# --- budgets and breakers: keyword-only options that keep the signature -------------------
+
+shared_budget = RetryBudget("typed", ratio=0.2, capacity=10)
+shared_breaker = CircuitBreaker("typed", failure_rate=0.5, window=20, open_for=5)
+
+
+@retry(stop=stop_after_attempt(3), budget=shared_budget, breaker=shared_breaker)
+def guarded(x: int) -> str:
+    return str(x)
+
+
+assert_type(guarded(1), str)
+assert_type(shared_breaker.state, Literal["closed", "open", "half_open"])
+Retrying(budget=shared_budget, breaker=None)
+RetryBudget("typed", 0.2)  # type: ignore[call-arg]  # options are keyword-only
 
 
 # pertinax.transient: the strategies fit where tenacity's do, and a rule keeps its type.

@@ -24,6 +24,7 @@ from ._driver import _ATTEMPT, _AWAIT, _SLEEP, _Call, _portable_async_sleep, _re
 from .retry import RetryBaseT, retry_all, retry_any, retry_if_exception, retry_if_result
 
 if t.TYPE_CHECKING:
+    from .._pertinax import CircuitBreaker, RetryBudget
     from .._retrying import _RetryDecorated
     from ..logs import LevelsT as _LevelsT
     from ..retry import RetryBaseT as SyncRetryBaseT
@@ -64,6 +65,8 @@ class AsyncRetrying(BaseRetrying):
         metrics: bool = True,
         on_recovered: t.Callable[["RetryCallState"], t.Awaitable[None] | None] | None = None,
         log_levels: "_LevelsT | None" = None,
+        budget: "RetryBudget | None" = None,
+        breaker: "CircuitBreaker | None" = None,
     ) -> None:
         super().__init__(
             sleep=sleep,
@@ -81,6 +84,8 @@ class AsyncRetrying(BaseRetrying):
             metrics=metrics,
             on_recovered=on_recovered,
             log_levels=log_levels,
+            budget=budget,
+            breaker=breaker,
         )
 
     @override

@@ -10,13 +10,27 @@
 ``pertinax_retry_sleep_seconds_total{operation}``
     the waits decided between attempts, summed;
 ``pertinax_call_duration_seconds{operation}``
-    a histogram of whole calls' durations.
+    a histogram of whole calls' durations;
+``pertinax_circuit_breaker_state{breaker,state}``
+    a gauge per circuit breaker and state (``closed``, ``open``, ``half_open``): 1 for the
+    state it is in, 0 for the others;
+``pertinax_circuit_breaker_transitions_total{breaker,to}``,
+``pertinax_circuit_breaker_rejected_total{breaker}``
+    state changes this process saw, and calls refused while open;
+``pertinax_retry_budget_available{budget}``, ``pertinax_retry_budget_retries_total{budget}``,
+``pertinax_retry_budget_exhausted_total{budget}``
+    retries a budget can pay for now, retries it paid for, and retries refused when empty.
 """
 
 import typing as t
 
 try:
-    from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+    from prometheus_client.core import (
+        CounterMetricFamily,
+        GaugeMetricFamily,
+        HistogramMetricFamily,
+        Metric,
+    )
     from prometheus_client.registry import REGISTRY, Collector, CollectorRegistry
     from prometheus_client.utils import floatToGoString
 except ImportError as e:  # pragma: no cover - exercised by a test that hides the library
@@ -29,6 +43,9 @@ from .. import metrics
 from ..metrics import _OUTCOMES
 
 __all__ = ["PertinaxCollector", "register"]
+
+# Breaker states, as the gauge's label values.
+_STATES = ("closed", "open", "half_open")
 
 
 class PertinaxCollector(Collector):
@@ -43,7 +60,7 @@ class PertinaxCollector(Collector):
         return f"PertinaxCollector(prefix={self._prefix!r})"
 
     def describe(self) -> t.Iterable[Metric]:
-        return self._families()
+        return [*self._families(), *self._resilience_families()]
 
     def collect(self) -> t.Iterable[Metric]:
         families = self._families()
@@ -62,7 +79,56 @@ class PertinaxCollector(Collector):
                 buckets.append((floatToGoString(bound), cumulative))  # type: ignore[no-untyped-call]
             buckets.append(("+Inf", h["count"]))
             duration.add_metric([name], buckets, sum_value=h["sum"])
-        return families
+        return [*families, *self._resilience()]
+
+    def _resilience(self) -> list[t.Any]:
+        families = self._resilience_families()
+        state, transitions, rejected, available, paid, exhausted = families
+        for name, b in metrics.breakers().items():
+            for s in _STATES:
+                state.add_metric([name, s], 1.0 if b["state"] == s else 0.0)
+            for to, key in (("open", "opened"), ("half_open", "half_opened"), ("closed", "closed")):
+                transitions.add_metric([name, to], b[key])
+            rejected.add_metric([name], b["rejected"])
+        for name, b in metrics.budgets().items():
+            available.add_metric([name], b["available"])
+            paid.add_metric([name], b["retries"])
+            exhausted.add_metric([name], b["exhausted"])
+        # A program without breakers or budgets exports none of their families.
+        return [f for f in families if f.samples]
+
+    def _resilience_families(self) -> list[t.Any]:
+        p = self._prefix
+        return [
+            GaugeMetricFamily(
+                f"{p}_circuit_breaker_state",
+                "1 for the state each circuit breaker is in, 0 for the others.",
+                labels=["breaker", "state"],
+            ),
+            CounterMetricFamily(
+                f"{p}_circuit_breaker_transitions",
+                "Circuit breaker state changes, by the state entered.",
+                labels=["breaker", "to"],
+            ),
+            CounterMetricFamily(
+                f"{p}_circuit_breaker_rejected",
+                "Calls refused while the circuit breaker was open.",
+                labels=["breaker"],
+            ),
+            GaugeMetricFamily(
+                f"{p}_retry_budget_available",
+                "Retries the budget can pay for now.",
+                labels=["budget"],
+            ),
+            CounterMetricFamily(
+                f"{p}_retry_budget_retries", "Retries the budget paid for.", labels=["budget"]
+            ),
+            CounterMetricFamily(
+                f"{p}_retry_budget_exhausted",
+                "Retries refused because the budget was empty.",
+                labels=["budget"],
+            ),
+        ]
 
     def _families(self) -> list[t.Any]:
         p = self._prefix

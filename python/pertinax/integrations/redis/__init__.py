@@ -1,0 +1,301 @@
+"""Retry budgets and circuit breakers shared by every process of a fleet, through Redis.
+
+Pass a :class:`RedisStore` as ``store=`` to :class:`~pertinax.RetryBudget` or
+:class:`~pertinax.CircuitBreaker`; every process that names the same budget or breaker (same
+name, same store prefix) then shares one state::
+
+    store = RedisStore("rediss://app:secret@redis.internal:6380/0")
+    payments = CircuitBreaker("payments", store=store)
+
+Each change is one Lua script, so it is atomic: two processes never both see "closed" after
+the limit was reached, and a budget never pays more than its allowance. In half-open state a
+lease key decides which single process sends the trial calls; the rest keep failing fast.
+
+A call never waits on Redis longer than ``timeout`` seconds, and redis-py's own retries are
+off. When Redis cannot answer, the store logs once (``pertinax.redis``), leaves Redis alone
+for ``reconnect_after`` seconds and then tries again. Meanwhile, with ``fail_open=True`` (the
+default) each process's local state decides, as if it had no store; with ``fail_open=False``
+the budget refuses every retry and the breaker refuses every call.
+
+Keys are ``{prefix}:budget:{name}``, ``{prefix}:breaker:{name}`` and its ``:lease``; each
+expires ``ttl`` seconds after its last change (and never before an open breaker's wait ends).
+"""
+
+import logging
+import os
+import threading
+import time
+import typing as t
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+try:
+    import redis as _redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+except ImportError as e:  # pragma: no cover - exercised by a test that hides the library
+    raise ImportError(
+        "pertinax.integrations.redis needs redis-py: pip install 'pertinax[redis]'"
+    ) from e
+
+from . import _scripts
+
+if t.TYPE_CHECKING:
+    from pertinax import CircuitBreaker, RetryBudget
+
+__all__ = ["RedisStore"]
+
+_log = logging.getLogger("pertinax.redis")
+_UNIT = 1_000_000
+_Change = tuple[str, str] | None
+
+
+def redact(url: str) -> str:
+    """The URL with its password (and any query string, which may carry secrets) hidden."""
+    parts = urlsplit(url)
+    if parts.password is None and not parts.query:
+        return url
+    netloc = parts.hostname or ""
+    if parts.port is not None:
+        netloc = f"{netloc}:{parts.port}"
+    if parts.username or parts.password is not None:
+        netloc = f"{parts.username or ''}:***@{netloc}"
+    return urlunsplit(
+        (parts.scheme, netloc, parts.path, "...", "")
+        if parts.query
+        else (parts.scheme, netloc, parts.path, "", "")
+    )
+
+
+class RedisStore:
+    """Budget and breaker state in Redis, shared across processes (see the module docs)."""
+
+    __slots__ = (
+        "_client",
+        "_down_until",
+        "_lock",
+        "_owner",
+        "_scripts",
+        "fail_open",
+        "lease",
+        "prefix",
+        "reconnect_after",
+        "timeout",
+        "ttl",
+        "url",
+    )
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "pertinax",
+        timeout: float = 0.05,
+        ttl: float = 86400.0,
+        fail_open: bool = True,
+        reconnect_after: float = 5.0,
+        lease: float = 10.0,
+        ssl_ca_certs: str | None = None,
+    ) -> None:
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+            shown = redact(url) if isinstance(url, str) else repr(url)
+            raise ValueError(
+                f"RedisStore: url must be a redis://, rediss:// or unix:// URL, got {shown}"
+            )
+        if not isinstance(prefix, str) or not prefix:
+            raise ValueError(f"RedisStore: prefix must be a non-empty string, got {prefix!r}")
+        for name, value in (
+            ("timeout", timeout),
+            ("ttl", ttl),
+            ("reconnect_after", reconnect_after),
+            ("lease", lease),
+        ):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(
+                    f"RedisStore: {name} must be a positive number of seconds, got {value!r}"
+                )
+        self.url = url
+        self.prefix = prefix
+        self.timeout = float(timeout)
+        self.ttl = float(ttl)
+        self.fail_open = bool(fail_open)
+        self.reconnect_after = float(reconnect_after)
+        self.lease = float(lease)
+        options: dict[str, t.Any] = {
+            "socket_timeout": self.timeout,
+            "socket_connect_timeout": self.timeout,
+            # redis-py retries failed commands by default; a store that must answer within
+            # `timeout` tries once and falls back instead.
+            "retry": Retry(NoBackoff(), 0),
+            "retry_on_timeout": False,
+            "health_check_interval": 0,
+        }
+        if ssl_ca_certs is not None:
+            options["ssl_ca_certs"] = ssl_ca_certs
+        self._client = _redis.Redis.from_url(url, **options)
+        self._scripts = {
+            name: self._client.register_script(getattr(_scripts, name))
+            for name in ("BUDGET_WITHDRAW", "BUDGET_DEPOSIT", "BREAKER_ACQUIRE", "BREAKER_RECORD")
+        }
+        self._lock = threading.Lock()
+        self._down_until = 0.0
+        self._owner = ""
+
+    def __repr__(self) -> str:
+        return f"RedisStore({redact(self.url)!r}, prefix={self.prefix!r})"
+
+    @property
+    def client(self) -> _redis.Redis:
+        """The redis-py client (fail-fast settings; do not log its connection kwargs)."""
+        return self._client
+
+    def key(self, kind: str, name: str) -> str:
+        """The Redis key of a budget's or breaker's state."""
+        return f"{self.prefix}:{kind}:{name}"
+
+    # --- the store protocol the native budget and breaker call ------------------------------
+
+    def budget_withdraw(self, budget: "RetryBudget") -> bool | None:
+        cap = round(budget.capacity * _UNIT)
+        interval = burst = 0
+        if budget.min_per_second > 0:
+            interval = max(1, round(1000 / budget.min_per_second))
+            burst = interval * max(1, int(-(-budget.min_per_second // 1)))
+        paid = self._run(
+            "BUDGET_WITHDRAW",
+            [self.key("budget", budget.name)],
+            [cap, _UNIT, interval, burst, self._ttl_ms()],
+        )
+        if paid is None:
+            return None if self.fail_open else False
+        return int(paid) > 0
+
+    def budget_deposit(self, budget: "RetryBudget", successes: int) -> None:
+        self._run(
+            "BUDGET_DEPOSIT",
+            [self.key("budget", budget.name)],
+            [
+                successes,
+                round(budget.ratio * _UNIT),
+                round(budget.capacity * _UNIT),
+                self._ttl_ms(),
+            ],
+        )
+
+    def breaker_acquire(
+        self, breaker: "CircuitBreaker"
+    ) -> tuple[bool, bool, float, _Change] | None:
+        key = self.key("breaker", breaker.name)
+        reply = self._run(
+            "BREAKER_ACQUIRE",
+            [key, f"{key}:lease"],
+            [
+                self._owner_id(),
+                round(self.lease * 1000),
+                breaker.half_open_calls,
+                self._ttl_ms(breaker),
+            ],
+        )
+        if reply is None:
+            if self.fail_open:
+                return None
+            return (False, False, max(0.0, self._down_until - time.monotonic()), None)
+        allowed, trial, remaining, before, after = reply
+        return (bool(allowed), bool(trial), int(remaining) / 1000, _change(before, after))
+
+    def breaker_record(self, breaker: "CircuitBreaker", trial: bool, outcome: str) -> _Change:
+        key = self.key("breaker", breaker.name)
+        reply = self._run(
+            "BREAKER_RECORD",
+            [key, f"{key}:lease"],
+            [
+                int(trial),
+                outcome,
+                breaker.window,
+                breaker.minimum_calls,
+                repr(breaker.failure_rate),
+                round(breaker.open_for * 1000),
+                breaker.half_open_calls,
+                self._ttl_ms(breaker),
+            ],
+        )
+        return None if reply is None else _change(*reply)
+
+    # --- reading the shared state ------------------------------------------------------------
+
+    def budget_stats(self, name: str) -> dict[str, float]:
+        """The fleet's totals for a budget: retries, exhausted, successes, available."""
+        raw = self._client.hgetall(self.key("budget", name))
+        get = {_text(k): float(v) for k, v in raw.items()}
+        return {
+            "retries": get.get("retries", 0.0),
+            "exhausted": get.get("exhausted", 0.0),
+            "successes": get.get("successes", 0.0),
+            "available": get["tokens"] / _UNIT if "tokens" in get else float("nan"),
+        }
+
+    def breaker_stats(self, name: str) -> dict[str, t.Any]:
+        """The fleet's view of a breaker: state and transition counts."""
+        raw = {
+            _text(k): _text(v) for k, v in self._client.hgetall(self.key("breaker", name)).items()
+        }
+        out: dict[str, t.Any] = {"state": raw.get("state", "closed")}
+        for field in ("opened", "half_opened", "closed"):
+            out[field] = int(raw.get(field, 0))
+        return out
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _ttl_ms(self, breaker: "CircuitBreaker | None" = None) -> int:
+        ttl = self.ttl
+        if breaker is not None:
+            # An open breaker's key must outlive its wait, or it would close by expiring.
+            ttl = max(ttl, breaker.open_for + self.lease + 1.0)
+        return max(1, round(ttl * 1000))
+
+    def _owner_id(self) -> str:
+        # A forked worker is another owner of the lease, not a copy of its parent.
+        pid = os.getpid()
+        if not self._owner.startswith(f"{pid}-"):
+            self._owner = f"{pid}-{uuid.uuid4().hex}"
+        return self._owner
+
+    def _run(self, script: str, keys: list[str], args: list[t.Any]) -> t.Any:
+        now = time.monotonic()
+        if now < self._down_until:
+            return None
+        try:
+            reply = self._scripts[script](keys=keys, args=args)
+        except _redis.RedisError as e:
+            self._went_down(now, e)
+            return None
+        if self._down_until:
+            with self._lock:
+                was_down, self._down_until = self._down_until, 0.0
+            if was_down:
+                _log.info("redis store %s reachable again", redact(self.url))
+        return reply
+
+    def _went_down(self, now: float, error: Exception) -> None:
+        with self._lock:
+            first = self._down_until == 0.0
+            self._down_until = now + self.reconnect_after
+        if first:
+            # The error's type only: its text may quote the server's reply.
+            _log.warning(
+                "redis store %s unreachable (%s): %s for %.3g seconds, then trying again",
+                redact(self.url),
+                type(error).__name__,
+                "local state decides" if self.fail_open else "failing closed",
+                self.reconnect_after,
+            )
+
+
+def _change(before: t.Any, after: t.Any) -> _Change:
+    if not before:
+        return None
+    return (_text(before), _text(after))
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
