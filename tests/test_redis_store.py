@@ -18,13 +18,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from pertinax import CircuitBreaker, CircuitOpenError, RetryBudget
+from pertinax.integrations.redis import RedisStore
 
-pytest.importorskip("redis")
-import redis_server  # noqa: E402
-from pertinax import CircuitBreaker, CircuitOpenError, RetryBudget  # noqa: E402
-from pertinax.integrations.redis import RedisStore  # noqa: E402
+from tests.support import redis_server
 
-WORKER = Path(__file__).with_name("redis_fleet_worker.py")
+WORKER = Path(__file__).parent / "support" / "redis_fleet_worker.py"
 
 
 @pytest.fixture(scope="module", params=["acl", "tls"])
