@@ -29,22 +29,14 @@ from django.core.checks import CheckMessage, Error
 from django.utils.module_loading import import_string
 
 from pertinax import logs
+from pertinax._settings import KEYS
 
 from . import conf
 
 __all__ = ["check_settings"]
 
-POLICY_KEYS = (
-    "attempts",
-    "wait",
-    "multiplier",
-    "min",
-    "max",
-    "jitter",
-    "deadline",
-    "retry_on",
-    "log_level",
-)
+# The per-policy keys `pertinax.policies.configure` reads: the checks name the same ones.
+POLICY_KEYS = KEYS
 WAIT_KEYS = ("wait", "multiplier", "min", "max", "jitter", "deadline")
 # The guide's flat keys, by suffix.
 FLAT_SUFFIXES = {
