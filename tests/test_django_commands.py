@@ -66,7 +66,8 @@ def test_stats_table_json_and_reset() -> None:
     with override_settings(PERTINAX={**settings_pertinax(), "metrics": {"alerts": alerts}}):
         prices_traffic()
     out, _ = command("pertinax_stats")
-    header, row = out.splitlines()[:2]
+    scope, header, row = out.splitlines()[:3]
+    assert scope == "Figures of this process only (no PERTINAX['store'] for fleet-wide figures)."
     assert header.split()[:6] == ["operation", "calls", "success", "retry", "give-up", "p50"]
     cells = row.split()
     assert cells[:5] == ["shop.prices", "3", "66.7%", "66.7%", "33.3%"]

@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("redis")
-import redis_server  # noqa: E402
 from pertinax import CircuitBreaker, CircuitOpenError, RetryBudget  # noqa: E402
 from pertinax.integrations.redis import RedisStore  # noqa: E402
+
+from tests import redis_server  # noqa: E402
 
 WORKER = Path(__file__).with_name("redis_fleet_worker.py")
 

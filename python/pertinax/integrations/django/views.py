@@ -1,4 +1,5 @@
-"""The staff dashboard: this process's retry figures as a page and as JSON."""
+"""The staff dashboard: the retry figures of this process, or of the fleet when a store is
+set, as a page and as JSON."""
 
 import datetime
 import functools
@@ -10,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from . import conf, stats
+from . import conf, fleet, stats
 from .chart import rates_svg
 
 __all__ = ["dashboard", "dashboard_json"]
@@ -36,10 +37,12 @@ def staff_only(view: V) -> V:
 def _data() -> dict[str, t.Any]:
     options = conf.dashboard_options()
     stats.history.sample(interval=float(options["interval"]), points=int(options["points"]))
+    figures = fleet.figures(publish=True)
+    snapshot = figures.pop("snapshot", None)
     return {
-        "scope": "process",
+        **figures,
         "pid": os.getpid(),
-        "operations": stats.operation_rows(),
+        "operations": stats.operation_rows(snapshot),
         "breakers": stats.breaker_rows(),
         "budgets": stats.budget_rows(),
         "series": stats.history.series(),

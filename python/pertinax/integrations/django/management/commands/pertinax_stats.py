@@ -1,5 +1,6 @@
-"""``manage.py pertinax_stats``: this process's retry figures, one row per operation, then its
-circuit breakers and retry budgets."""
+"""``manage.py pertinax_stats``: the retry figures of this process, or of the fleet when
+``PERTINAX["store"]`` is set, one row per operation; then this process's circuit breakers and
+retry budgets."""
 
 import datetime
 import json
@@ -7,7 +8,7 @@ import typing as t
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from ... import stats
+from ... import fleet, stats
 
 COLUMNS = (
     ("operation", "operation"),
@@ -53,9 +54,21 @@ def _cell(key: str, value: t.Any) -> str:
     return str(value)
 
 
+def _scope_line(figures: t.Mapping[str, t.Any]) -> str:
+    if figures["scope"] == "fleet":
+        n = figures["processes"]
+        return (
+            f"Fleet-wide figures: the sum over {n} live process{'es' if n != 1 else ''} "
+            f"(store prefix {figures['prefix']}). Breakers and budgets: this process."
+        )
+    if figures["store"]:
+        return f"Figures of this process only: {figures['store']}."
+    return "Figures of this process only (no PERTINAX['store'] for fleet-wide figures)."
+
+
 class Command(BaseCommand):
     help = (
-        "Shows the retry figures of this process: calls, success, retry and give-up rates, "
+        "Shows the retry figures of this process (of the fleet with PERTINAX['store']): calls, success, retry and give-up rates, "
         "p50/p95 duration and the last alert of each operation; the state, failure rate and "
         "last change of each circuit breaker; the tokens and give-ups of each retry budget."
     )
@@ -65,21 +78,18 @@ class Command(BaseCommand):
         parser.add_argument("--reset", action="store_true", help="zero the counts afterwards")
 
     def handle(self, *args: t.Any, **options: t.Any) -> None:
-        rows = stats.operation_rows()
+        figures = fleet.figures(publish=False)
+        rows = stats.operation_rows(figures.pop("snapshot", None))
         breakers, budgets = stats.breaker_rows(), stats.budget_rows()
         if options["json"]:
-            data = {
-                "scope": "process",
-                "operations": rows,
-                "breakers": breakers,
-                "budgets": budgets,
-            }
+            data = {**figures, "operations": rows, "breakers": breakers, "budgets": budgets}
             self.stdout.write(json.dumps(data, indent=2))
         else:
+            self.stdout.write(_scope_line(figures))
             if rows:
                 self._table(COLUMNS, rows)
             else:
-                self.stdout.write("No retried operation has been called in this process.")
+                self.stdout.write("No retried operation has been called.")
             for columns, found in ((BREAKER_COLUMNS, breakers), (BUDGET_COLUMNS, budgets)):
                 if found:
                     self.stdout.write("")
