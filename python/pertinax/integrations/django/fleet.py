@@ -85,10 +85,14 @@ def configure(section: object) -> None:
             log.warning("pertinax: PERTINAX['store'] is set but unusable: %s", e)
             return
         every = float(options.get("publish_every", 10.0))
-        store = RedisStore(
-            options["url"],
-            **{k: options[k] for k in ("prefix", "timeout", "ssl_ca_certs") if k in options},
-        )
+        try:
+            store = RedisStore(
+                options["url"],
+                **{k: options[k] for k in ("prefix", "timeout", "ssl_ca_certs") if k in options},
+            )
+        except (TypeError, ValueError) as e:  # a URL redis-py cannot parse
+            log.warning("pertinax: PERTINAX['store'] is unusable: %s", type(e).__name__)
+            return
         publisher = MetricsPublisher(
             store,
             every=every or 10.0,
