@@ -3,13 +3,14 @@
 Reads commands on stdin, one per line, and answers each with one JSON line:
 ``calls OK RETRIED GAVE_UP`` makes that many calls of the operation ``fleet.orders`` (a first
 try, one retry then a result, three failed attempts); ``publish`` publishes now; ``start``
-starts the periodic publisher."""
+starts the periodic publisher; ``fork`` forks a child that makes two more calls and idles."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+import time
 
 from pertinax import retry, stop_after_attempt, wait_fixed
 from pertinax.integrations.redis import MetricsPublisher, RedisStore
@@ -43,6 +44,16 @@ def main() -> None:
             answer["published"] = publisher.publish()
         elif command == "start":
             publisher.start()
+        elif command == "fork":
+            # The child keeps publishing as itself, with the counts it inherited plus its own.
+            child = os.fork()
+            if child == 0:
+                left["failures"] = 0
+                order()
+                order()
+                while True:
+                    time.sleep(1)
+            answer["child"] = child
         print(json.dumps(answer), flush=True)
 
 

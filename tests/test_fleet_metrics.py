@@ -193,6 +193,27 @@ def test_periodic_publishing_and_a_killed_process_expiring(
     assert {k: orders(seen)[k] for k in COUNTERS} == expected(3, 1, 0)
 
 
+def test_a_forked_child_publishes_as_itself(
+    server: redis_server.Server, prefix: str, workers: t.Any
+) -> None:
+    [parent] = workers(1, every=0.1, expire_after=5.0)
+    parent.send("calls 1 1 0")
+    parent.send("start")
+    child = parent.send("fork")["child"]
+    assert child != parent.process.pid
+    store = store_for(server, prefix)
+    # The child inherited the parent's counts (1 first try, 1 recovered) and made 2 calls.
+    want = total(expected(1, 1, 0), expected(1, 1, 0), expected(2, 0, 0))
+    seen = wait_for(
+        store.fleet_metrics,
+        lambda f: f is not None and f["processes"] == 2 and orders(f)["calls"] == want["calls"],
+    )
+    assert seen["processes"] == 2
+    assert {k: orders(seen)[k] for k in COUNTERS} == want
+    keys = {k.decode() for k in store.client.scan_iter(match=f"{prefix}:metrics:*:*")}
+    assert {k.rsplit(":", 1)[1] for k in keys} == {str(parent.process.pid), str(child)}
+
+
 def test_summing_snapshots() -> None:
     bounds = [0.1, 1.0]
     a = {

@@ -156,6 +156,7 @@ class MetricsPublisher:
         # A forked child has no thread: a worker of a pre-forking server publishes as itself.
         if self._thread is not None and not self._stop.is_set():
             self._thread = None
+            self._stop = threading.Event()  # the parent's may have a waiter that is gone
             self.start()
 
 
