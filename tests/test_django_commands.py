@@ -66,7 +66,8 @@ def test_stats_table_json_and_reset() -> None:
     with override_settings(PERTINAX={**settings_pertinax(), "metrics": {"alerts": alerts}}):
         prices_traffic()
     out, _ = command("pertinax_stats")
-    header, row = out.splitlines()[:2]
+    scope, header, row = out.splitlines()[:3]
+    assert scope == "Figures of this process only (no PERTINAX['store'] for fleet-wide figures)."
     assert header.split()[:6] == ["operation", "calls", "success", "retry", "give-up", "p50"]
     cells = row.split()
     assert cells[:5] == ["shop.prices", "3", "66.7%", "66.7%", "33.3%"]
@@ -157,3 +158,33 @@ def test_a_retry_command_gives_up_with_the_users_error() -> None:
     with pytest.raises(ConnectionError, match="backend refused call 3"):
         command("flaky_sync", failures=5)
     assert STATE["calls"] == 3
+
+
+def test_stats_show_breakers_and_budgets() -> None:
+    from tests.test_django_dashboard import open_a_breaker
+
+    made = open_a_breaker("cmd")
+    out, _ = command("pertinax_stats", no_color=True)
+    lines = out.splitlines()
+    [payments] = [
+        line.split() for line in lines if line.startswith("cmd.payments ") and "open" in line
+    ]
+    assert payments[:6] == ["cmd.payments", "open", "100.0%", "4", "1", "1"]
+    assert payments[-1] == "UTC"  # the last change, as a UTC time
+    [search] = [line.split() for line in lines if line.startswith("cmd.search ")]
+    assert search == ["cmd.search", "closed", "50.0%", "4", "0", "0", "-"]
+    [budget] = [
+        line.split() for line in lines if line.startswith("cmd.payments ") and "open" not in line
+    ]
+    assert budget == ["cmd.payments", "0", "1", "2"]
+    headers = [line.split() for line in lines if line.startswith(("breaker ", "budget "))]
+    assert headers == [
+        ["breaker", "state", "failure", "window", "opened", "refused", "last", "change"],
+        ["budget", "available", "retries", "give-ups"],
+    ]
+
+    data = json.loads(command("pertinax_stats", "--json")[0])
+    breakers = {b["breaker"]: b for b in data["breakers"]}
+    assert breakers["cmd.payments"]["state"] == "open"
+    assert made["before"] <= breakers["cmd.payments"]["changed_at"] <= made["after"]
+    assert {b["budget"]: b["gave_up"] for b in data["budgets"]}["cmd.payments"] == 2

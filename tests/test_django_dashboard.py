@@ -136,3 +136,105 @@ def test_the_svg_maps_rates_to_heights() -> None:
     )
     empty = ET.fromstring(str(rates_svg([])))
     assert [t.text for t in empty.iter(f"{SVG}text")][-1] == "no data yet"
+
+
+def open_a_breaker(tag: str) -> dict[str, t.Any]:
+    """A breaker driven open by real failing calls, one left closed with a failure in its
+    window, and a budget emptied on the way. Returns them with the time bounds of the
+    opening."""
+    import pertinax
+
+    payments = pertinax.CircuitBreaker(f"{tag}.payments", window=4, minimum_calls=4, open_for=60)
+    search = pertinax.CircuitBreaker(f"{tag}.search", window=10, minimum_calls=10)
+    budget = pertinax.RetryBudget(f"{tag}.payments", ratio=0, capacity=1)
+    calls = {"payments": 0}
+
+    @pertinax.retry(
+        stop=pertinax.stop_after_attempt(3),
+        wait=pertinax.wait_fixed(0),
+        breaker=payments,
+        budget=budget,
+    )
+    def pay() -> None:
+        calls["payments"] += 1
+        raise ConnectionError("payments refused")
+
+    @pertinax.retry(
+        stop=pertinax.stop_after_attempt(2), wait=pertinax.wait_fixed(0), breaker=search
+    )
+    def find(fail: bool) -> str:
+        if fail:
+            raise ConnectionError("search refused")
+        return "found"
+
+    before = time.time()
+    stopped = []
+    for _ in range(3):
+        with pytest.raises(pertinax.RetryError):
+            pay()
+        stopped.append(pay.statistics.get("stopped_by"))
+    after = time.time()
+    with pytest.raises(pertinax.CircuitOpenError):
+        pay()
+    # Call 1: fails, one retry (the budget's only token), fails, the budget refuses the next.
+    # Call 2: fails, the budget refuses. Call 3: the 4th failure of 4 opens the breaker.
+    assert stopped == ["budget", "budget", "breaker"] and calls["payments"] == 4
+    assert find(False) == "found" and find(False) == "found"
+    with pytest.raises(pertinax.RetryError):
+        find(True)  # two failures in a window of four outcomes
+    return {"keep": (payments, search, budget), "before": before, "after": after}
+
+
+def test_breakers_and_budgets_on_the_page_and_in_json(users: dict[str, t.Any]) -> None:
+    import datetime
+
+    made = open_a_breaker("dash")
+    staff = client(users["staff"])
+    data = staff.get("/pertinax/data.json").json()
+    breakers = {b["breaker"]: b for b in data["breakers"]}
+    payments, search = breakers["dash.payments"], breakers["dash.search"]
+    assert (payments["state"], payments["failure_rate"], payments["window_calls"]) == (
+        "open",
+        1.0,
+        4,
+    )
+    assert made["before"] <= payments["changed_at"] <= made["after"]
+    assert (payments["opened"], payments["rejected"]) == (1, 1)
+    assert (search["state"], search["window_calls"], search["changed_at"]) == ("closed", 4, None)
+    assert search["failure_rate"] == pytest.approx(0.5)
+    budgets = {b["budget"]: b for b in data["budgets"]}
+    assert budgets["dash.payments"] == {
+        "budget": "dash.payments",
+        "available": 0.0,
+        "gave_up": 2,
+        "retries": 1,
+    }
+
+    html = staff.get("/pertinax/").content.decode()
+
+    def cells(kind: str, name: str) -> dict[str, str]:
+        row = re.search(rf'<tr data-{kind}="{re.escape(name)}">(.*?)</tr>', html, re.S)
+        assert row is not None, name
+        return {
+            k.split()[0]: v
+            for k, v in re.findall(r'<td class="([\w -]+)">(.*?)</td>', row.group(1))
+        }
+
+    shown = cells("breaker", "dash.payments")
+    assert shown["state"] == "open" and shown["failure-rate"] == "100.0% of 4"
+    at = datetime.datetime.fromtimestamp(payments["changed_at"], datetime.timezone.utc)
+    assert shown["changed-at"] == at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    assert (shown["opened"], shown["rejected"]) == ("1", "1")
+    shown = cells("breaker", "dash.search")
+    assert (shown["state"], shown["failure-rate"], shown["changed-at"]) == (
+        "closed",
+        "50.0% of 4",
+        "-",
+    )
+    assert cells("budget", "dash.payments") == {
+        "budget": "dash.payments",
+        "available": "0",
+        "retries": "1",
+        "gave-up": "2",
+    }
+    del made

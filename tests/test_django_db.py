@@ -196,3 +196,55 @@ def test_every_spelling_of_the_database_policy_gets_the_django_handling() -> Non
                 write_one(n + 10)
         assert ATTEMPTS == [n + 10]  # refused inside the atomic block
     assert rows() == [21, 22]
+
+
+@pytest.mark.parametrize("change", ["configure", "register"])
+def test_the_django_handling_survives_direct_registry_changes(
+    change: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from django.db import connections, transaction
+    from django.db.utils import OperationalError
+    from pertinax import policies
+    from pertinax.integrations.django import conf
+
+    try:
+        if change == "configure":  # on top of the settings the app applied
+            policies.configure(
+                {"database": {"attempts": 5, "wait": 0.2, "retry_on": ["builtins.OSError"]}}
+            )
+        elif change == "register":
+            policies.register(
+                policies.Policy(
+                    "database",
+                    stop=pertinax.stop_after_attempt(5),
+                    wait=pertinax.wait_fixed(0.2),
+                    retry=pertinax.retry_if_exception_type(OperationalError),
+                    reraise=True,
+                )
+            )
+        # Retried outside an atomic block: the lock outlives the first attempt, not the waits.
+        with locked("exclusive", hold=0.3):
+            write(30)
+        assert len(ATTEMPTS) >= 2 and rows() == [30]
+        # Not retried inside an atomic block the call does not own, and says why.
+        ATTEMPTS.clear()
+        with caplog.at_level(logging.WARNING, logger="pertinax.django"):
+            with locked("exclusive"), pytest.raises(OperationalError):
+                with transaction.atomic(using=ALIAS):
+                    write(31)
+        assert ATTEMPTS == [31]
+        assert any("inside an atomic block" in r.getMessage() for r in caplog.records)
+        # SQLite's permanent errors are decided by Django's rules, whatever the policy says.
+        ATTEMPTS.clear()
+
+        @pertinax.database_retry
+        def broken() -> None:
+            ATTEMPTS.append(0)
+            with connections[ALIAS].cursor() as cursor:
+                cursor.execute("SELECT * FROM no_such_table")
+
+        with pytest.raises(OperationalError, match="no such table"):
+            broken()
+        assert ATTEMPTS == [0]
+    finally:
+        assert conf.apply()

@@ -180,6 +180,60 @@ def test_register_adds_and_replaces() -> None:
         policies.register({"name": "x"})  # type: ignore[arg-type]
 
 
+def test_an_adapter_applies_to_every_later_change_of_its_policy() -> None:
+    seen: list[int] = []
+
+    def hook(retry_state: RetryCallState) -> None:
+        seen.append(retry_state.attempt_number)
+
+    def marked(policy: Policy) -> Policy:
+        # Idempotent, as adapters must be: a policy already marked is returned as it is.
+        if policy.kwargs.get("before_sleep") is hook:
+            return policy
+        return policy.replace(before_sleep=hook)
+
+    policies.register(Policy("payments", stop=stop_after_attempt(3), wait=wait_none()))
+
+    @retry(policy="payments")
+    def pay() -> str:
+        return fn()
+
+    fn = flaky(1)
+    policies.adapt("payments", marked)  # applies at once to the registered policy...
+    assert policies.get("payments").kwargs["before_sleep"] is hook
+    assert pay() == "ok" and len(seen) == 1  # ...and to a function decorated before
+    policies.configure({"payments": {"attempts": 5, "wait": 0}})
+    assert policies.get("payments").kwargs["before_sleep"] is hook
+    assert policies.get("payments").kwargs["stop"].max_attempt_number == 5
+    policies.register(Policy("payments", stop=stop_after_attempt(2)))
+    assert policies.get("payments").kwargs["before_sleep"] is hook
+    fn = flaky(1)
+    assert pay() == "ok" and len(seen) == 2
+
+    policies.adapt("payments", None)  # removed: the plain policy again
+    assert "before_sleep" not in policies.get("payments").kwargs
+    policies.adapt("payments", marked)
+    policies.reset()  # forgets adapters too
+    policies.register(Policy("payments"))
+    assert "before_sleep" not in policies.get("payments").kwargs
+
+
+def test_a_bad_adapter_changes_nothing() -> None:
+    with pytest.raises(TypeError, match=r"adapt\(\): adapter=3 is not callable"):
+        policies.adapt("api", 3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"adapt\(\): name=None"):
+        policies.adapt(None, lambda p: p)  # type: ignore[arg-type]
+    before = policies.get("api")
+    with pytest.raises(TypeError, match="returned .* not a Policy named 'api'"):
+        policies.adapt("api", lambda p: Policy("other"))
+    policies.adapt("api", None)
+    assert policies.get("api") is before
+    with pytest.raises(TypeError, match="not a Policy named 'api'"):
+        policies.adapt("api", lambda p: None)  # type: ignore[arg-type,return-value]
+    policies.adapt("api", None)
+    assert policies.get("api") is before
+
+
 def test_reset_restores_the_presets_and_drops_the_rest() -> None:
     policies.register(Policy("payments"))
     policies.register(Policy("api", stop=stop_after_attempt(1)))

@@ -57,7 +57,8 @@ def snapshot() -> dict[str, dict[str, t.Any]]:
 def breakers() -> dict[str, dict[str, t.Any]]:
     """Every live :class:`~pertinax.CircuitBreaker` by name: its ``state``, the transitions
     this process saw (``opened``, ``half_opened``, ``closed``), calls ``rejected`` while open,
-    and the local window's ``failure_rate`` over ``window_calls`` outcomes."""
+    the local window's ``failure_rate`` over ``window_calls`` outcomes, and ``changed_at``:
+    when this process last saw its state change (seconds since the epoch), or None."""
     return _pertinax.resilience_snapshot()["breakers"]
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "Policy",
     "Problem",
     "SettingsError",
+    "adapt",
     "configure",
     "get",
     "names",
@@ -82,6 +83,8 @@ _lock = threading.RLock()
 _registered: dict[str, Policy] = dict(_BUILT_IN)  # by register(), and the presets
 _configured: dict[str, dict[str, object]] = {}  # configure()'s settings, by policy
 _effective: dict[str, Policy] = dict(_BUILT_IN)  # what get() returns
+_plain: dict[str, Policy] = dict(_BUILT_IN)  # the same, before any adapter
+_adapters: dict[str, t.Callable[[Policy], Policy]] = {}  # by adapt()
 _bound: "dict[str, weakref.WeakKeyDictionary[BaseRetrying, _Binding]]" = {}
 
 
@@ -121,10 +124,40 @@ def register(policy: Policy) -> Policy:
     if not isinstance(policy, Policy):
         raise TypeError(f"register(): expected a Policy, got {policy!r}")
     with _lock:
+        _publish({policy.name: policy})
         _registered[policy.name] = policy
         _configured.pop(policy.name, None)
-        _publish({policy.name: policy})
     return policy
+
+
+def adapt(name: str, adapter: t.Callable[[Policy], Policy] | None) -> None:
+    """Passes every policy that becomes ``name`` (by :func:`register`, :func:`configure` or
+    :func:`reset`) through ``adapter`` first, now and from now on; None removes it. For
+    integrations that add to a policy (Django's ``"database"``: connections and transactions).
+    The adapter must return a Policy of the same name, and be idempotent."""
+    if not isinstance(name, str):
+        raise TypeError(f"adapt(): name={name!r} is not a policy name")
+    if adapter is not None and not callable(adapter):
+        raise TypeError(f"adapt(): adapter={adapter!r} is not callable")
+    with _lock:
+        if adapter is None:
+            _adapters.pop(name, None)
+        else:
+            _adapters[name] = adapter
+        if name in _plain:
+            _publish({name: _plain[name]})
+
+
+def _adapted(name: str, policy: Policy) -> Policy:
+    adapter = _adapters.get(name)
+    if adapter is None:
+        return policy
+    result = adapter(policy)
+    if not isinstance(result, Policy) or result.name != name:
+        raise TypeError(
+            f"adapt(): the adapter of {name!r} returned {result!r}, not a Policy named {name!r}"
+        )
+    return result
 
 
 def _plan(data: object) -> tuple[list[Problem], dict[str, dict[str, object]], dict[str, Policy]]:
@@ -162,12 +195,13 @@ def configure(data: t.Mapping[str, t.Any]) -> None:
         problems, settings, built = _plan(data)
         if problems:
             raise SettingsError(problems)
-        _configured.update(settings)
         _publish(built)
+        _configured.update(settings)
 
 
 def reset() -> None:
-    """Restores the built-in presets and forgets every registered policy and setting.
+    """Restores the built-in presets and forgets every registered policy, setting and
+    adapter (:func:`adapt`).
 
     Functions decorated with a name that is dropped keep their last settings, and follow it
     again if it is registered anew."""
@@ -175,6 +209,8 @@ def reset() -> None:
         for name in list(_effective):
             if name not in _BUILT_IN:
                 del _effective[name]
+                _plain.pop(name, None)
+        _adapters.clear()
         _registered.clear()
         _registered.update(_BUILT_IN)
         _configured.clear()
@@ -184,7 +220,10 @@ def reset() -> None:
 def _publish(policies: dict[str, Policy]) -> None:
     # Caller holds the lock.
     rebound = False
-    for name, policy in policies.items():
+    # Adapt them all first: an adapter that fails changes nothing.
+    adapted = {name: _adapted(name, policy) for name, policy in policies.items()}
+    _plain.update(policies)
+    for name, policy in adapted.items():
         old = _effective.get(name)
         _effective[name] = policy
         if old is not None and old == policy:

@@ -418,6 +418,7 @@ fn breaker_dict<'py>(py: Python<'py>, s: &BreakerGuard) -> PyResult<Bound<'py, P
     let (rate, calls) = s.breaker.window();
     d.set_item("failure_rate", rate)?;
     d.set_item("window_calls", calls)?;
+    d.set_item("changed_at", s.changed_at())?;
     Ok(d)
 }
 

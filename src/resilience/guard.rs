@@ -188,6 +188,16 @@ pub struct Seen {
     pub rejected: AtomicU64,
     /// `State::code() + 1` of the store's last answer; 0 while the local state decides.
     store_state: AtomicU64,
+    /// Wall-clock nanoseconds since the Unix epoch of the last transition this process saw;
+    /// 0 before the first.
+    changed_at: AtomicU64,
+}
+
+/// Nanoseconds since the Unix epoch (0 for a clock set before it).
+fn wall_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// A ticket for one admitted call: a local permit, or the store's word.
@@ -257,6 +267,7 @@ impl BreakerGuard {
             State::Closed => &self.seen.closed,
         };
         counter.fetch_add(1, Relaxed);
+        self.seen.changed_at.store(wall_ns(), Relaxed);
         let (name, from, to) = (&self.name, t.from.name(), t.to.name());
         if t.to == State::Open {
             tracing::warn!(target: "pertinax::breaker", "circuit breaker {name}: {from} -> {to}");
@@ -264,6 +275,14 @@ impl BreakerGuard {
             tracing::info!(target: "pertinax::breaker", "circuit breaker {name}: {from} -> {to}");
         }
         swallow(py);
+    }
+
+    /// When this process last saw the state change, in seconds since the Unix epoch.
+    pub fn changed_at(&self) -> Option<f64> {
+        match self.seen.changed_at.load(Relaxed) {
+            0 => None,
+            n => Some(n as f64 / 1e9),
+        }
     }
 
     fn store_saw(&self, state: State) {

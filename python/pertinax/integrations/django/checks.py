@@ -15,6 +15,7 @@
                 where ``database_retry`` cannot retry
 ``E011``        invalid dashboard options
 ``E012``        ``RETRY_CONFIG`` is not a dict
+``E013``        invalid ``store`` options, or a store without redis-py installed
 ==============  ==============================================================================
 
 The checks read the settings when they run; nothing is checked (or fails) at import time.
@@ -64,6 +65,7 @@ def check_settings(app_configs: t.Any = None, **kwargs: t.Any) -> list[CheckMess
         *_check_middleware_position(),
         *_check_atomic_requests(),
         *_check_dashboard(),
+        *_check_store(),
     ]
 
 
@@ -384,4 +386,24 @@ def _check_dashboard() -> list[CheckMessage]:
                 "Give how many points the chart keeps, e.g. 360.",
             )
         )
+    return errors
+
+
+def _check_store() -> list[CheckMessage]:
+    from .fleet import STORE_KEYS, store_problems
+
+    section = conf.pertinax_settings().get("store")
+    hint = f"PERTINAX['store'] takes {', '.join(STORE_KEYS)}; url is required."
+    errors = [_error(13, f"{problem}.", hint) for problem in store_problems(section)]
+    if section is not None and not errors:
+        try:
+            import redis  # noqa: F401
+        except ImportError:
+            errors.append(
+                _error(
+                    13,
+                    "PERTINAX['store'] needs redis-py, which is not installed.",
+                    "pip install 'pertinax[redis]'",
+                )
+            )
     return errors

@@ -9,6 +9,7 @@
         "middleware": {"policy": "api", "paths": ["/api/"], "methods": ["GET", "HEAD", "OPTIONS"],
                        "retry_after": 5},
         "dashboard": {"interval": 10, "points": 360},
+        "store": {"url": "redis://...", "prefix": "pertinax"},   # fleet-wide figures (fleet.py)
     }
 
 The guide's flat ``RETRY_CONFIG = {"API_MAX_ATTEMPTS": 3, ...}`` is read too; ``PERTINAX
@@ -29,7 +30,7 @@ from pertinax import logs, metrics
 
 log = logging.getLogger("pertinax.django")
 
-SECTIONS = ("policies", "log_levels", "metrics", "middleware", "dashboard")
+SECTIONS = ("policies", "log_levels", "metrics", "middleware", "dashboard", "store")
 MIDDLEWARE_DEFAULTS: Mapping[str, t.Any] = {
     "policy": "api",
     "paths": ("/api/",),
@@ -116,7 +117,7 @@ def apply() -> bool:
     """
     from pertinax import policies
 
-    from . import db
+    from . import db, fleet
 
     with _state.lock:
         if _state.baseline is None:
@@ -131,6 +132,7 @@ def apply() -> bool:
             _check_alerts(alerts)
         except (TypeError, ValueError) as e:
             problems.append(e)
+        problems += fleet.store_problems(pertinax_settings().get("store"))
         if problems:
             log.warning(
                 "pertinax: the PERTINAX/RETRY_CONFIG settings are invalid and were not applied "
@@ -158,6 +160,7 @@ def apply() -> bool:
         for name, rule in alerts.items():
             metrics.set_alert(name, **rule)
         _state.alerts = set(alerts)
+        fleet.configure(pertinax_settings().get("store"))
         return True
 
 

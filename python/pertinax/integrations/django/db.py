@@ -1,8 +1,9 @@
 """``database_retry`` under Django: reconnect between attempts, never retry inside a transaction
 the call does not own, on every database alias.
 
-When the app is ready (and after every settings change) the ``"database"`` policy in
-:mod:`pertinax.policies` is replaced by :func:`django_policy` of the configured one, so
+When the app is ready, every policy that becomes ``"database"`` in :mod:`pertinax.policies`
+(from the settings, or from a direct ``register``, ``configure`` or ``reset`` at run time)
+passes through :func:`django_policy` (:func:`pertinax.policies.adapt`), so
 ``pertinax.database_retry``, ``retry(policy="database")`` and ``retry_context(policy=
 "database")`` all get this behaviour, also in functions decorated before.
 
@@ -184,7 +185,8 @@ def django_policy(policy: "Policy") -> "Policy":
 
 
 def install_database_policy() -> None:
-    """Registers the Django-aware ``"database"`` policy, built from the configured one."""
+    """Makes the ``"database"`` policy Django-aware, whatever sets it later: settings, or a
+    direct :func:`pertinax.policies.register`, ``configure`` or ``reset``."""
     from pertinax import policies
 
-    policies.register(django_policy(policies.get(POLICY_NAME)))
+    policies.adapt(POLICY_NAME, django_policy)

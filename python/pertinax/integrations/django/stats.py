@@ -1,6 +1,7 @@
 """This process's retry figures, as the stats command and the dashboard show them: one row per
-operation from :func:`pertinax.metrics.snapshot`, the last alert of each operation, and a small
-time series of success and retry rates sampled from successive snapshots."""
+operation from :func:`pertinax.metrics.snapshot`, the last alert of each operation, one row per
+circuit breaker and retry budget, and a small time series of success and retry rates sampled
+from successive snapshots."""
 
 import collections
 import logging
@@ -11,7 +12,15 @@ import typing as t
 
 from pertinax import metrics
 
-__all__ = ["History", "history", "last_alerts", "operation_rows", "percentile"]
+__all__ = [
+    "History",
+    "breaker_rows",
+    "budget_rows",
+    "history",
+    "last_alerts",
+    "operation_rows",
+    "percentile",
+]
 
 _ALERT_LINE = re.compile(r"^(?P<operation>.*): (?P<rate>retry rate|give up rate) ")
 
@@ -101,6 +110,39 @@ def operation_rows(
             }
         )
     return rows
+
+
+def breaker_rows() -> list[dict[str, t.Any]]:
+    """One row per live circuit breaker, sorted by name: its state, the failure rate over the
+    outcomes in its window, when this process last saw it change, and its counts."""
+    rows = []
+    for name, data in sorted(metrics.breakers().items()):
+        rows.append(
+            {
+                "breaker": name,
+                "state": data["state"],
+                "failure_rate": data["failure_rate"] if data["window_calls"] else None,
+                "window_calls": data["window_calls"],
+                "changed_at": data.get("changed_at"),
+                "opened": data["opened"],
+                "rejected": data["rejected"],
+            }
+        )
+    return rows
+
+
+def budget_rows() -> list[dict[str, t.Any]]:
+    """One row per live retry budget, sorted by name: retries it can pay for now, and the
+    retries it refused (each one a call that gave up because the budget was empty)."""
+    return [
+        {
+            "budget": name,
+            "available": data["available"],
+            "gave_up": data["exhausted"],
+            "retries": data["retries"],
+        }
+        for name, data in sorted(metrics.budgets().items())
+    ]
 
 
 def reset() -> None:

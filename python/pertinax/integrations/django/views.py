@@ -1,5 +1,7 @@
-"""The staff dashboard: this process's retry figures as a page and as JSON."""
+"""The staff dashboard: the retry figures of this process, or of the fleet when a store is
+set, as a page and as JSON."""
 
+import datetime
 import functools
 import os
 import typing as t
@@ -9,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from . import conf, stats
+from . import conf, fleet, stats
 from .chart import rates_svg
 
 __all__ = ["dashboard", "dashboard_json"]
@@ -35,10 +37,14 @@ def staff_only(view: V) -> V:
 def _data() -> dict[str, t.Any]:
     options = conf.dashboard_options()
     stats.history.sample(interval=float(options["interval"]), points=int(options["points"]))
+    figures = fleet.figures(publish=True)
+    snapshot = figures.pop("snapshot", None)
     return {
-        "scope": "process",
+        **figures,
         "pid": os.getpid(),
-        "operations": stats.operation_rows(),
+        "operations": stats.operation_rows(snapshot),
+        "breakers": stats.breaker_rows(),
+        "budgets": stats.budget_rows(),
         "series": stats.history.series(),
     }
 
@@ -48,12 +54,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """The page: one row per operation and a chart of success and retry rates."""
     data = _data()
     rows = [{**row, "shown": _shown(row)} for row in data["operations"]]
+    breakers = [{**row, "shown": _shown_breaker(row)} for row in data["breakers"]]
+    budgets = [{**row, "available_shown": f"{row['available']:g}"} for row in data["budgets"]]
     return render(
         request,
         "pertinax/dashboard.html",
         {
             **data,
             "rows": rows,
+            "breaker_rows": breakers,
+            "budget_rows": budgets,
             "chart": rates_svg(data["series"]),
             "interval": conf.dashboard_options()["interval"],
         },
@@ -69,6 +79,18 @@ def _shown(row: t.Mapping[str, t.Any]) -> dict[str, str]:
         "success_rate": pct(row["success_rate"]),
         "retry_rate": pct(row["retry_rate"]),
         "p95": "-" if p95 is None else (f"{p95 * 1000:.1f} ms" if p95 < 1 else f"{p95:.2f} s"),
+    }
+
+
+def _shown_breaker(row: t.Mapping[str, t.Any]) -> dict[str, str]:
+    rate, at = row["failure_rate"], row["changed_at"]
+    return {
+        "failure_rate": "-" if rate is None else f"{rate:.1%} of {row['window_calls']}",
+        "changed_at": "-"
+        if at is None
+        else datetime.datetime.fromtimestamp(at, datetime.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M:%S UTC"
+        ),
     }
 
 

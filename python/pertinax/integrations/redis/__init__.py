@@ -19,10 +19,16 @@ the budget refuses every retry and the breaker refuses every call.
 
 Keys are ``{prefix}:budget:{name}``, ``{prefix}:breaker:{name}`` and its ``:lease``; each
 expires ``ttl`` seconds after its last change (and never before an open breaker's wait ends).
+
+The metrics registry publishes through the store too: :class:`MetricsPublisher` writes this
+process's :func:`pertinax.metrics.snapshot` under ``{prefix}:metrics:{host}:{pid}`` (expiring
+unless published again), and :meth:`RedisStore.fleet_metrics` sums every live one.
 """
 
+import json
 import logging
 import os
+import socket
 import threading
 import time
 import typing as t
@@ -39,11 +45,12 @@ except ImportError as e:  # pragma: no cover - exercised by a test that hides th
     ) from e
 
 from . import _scripts
+from .fleet import MetricsPublisher, sum_snapshots
 
 if t.TYPE_CHECKING:
     from pertinax import CircuitBreaker, RetryBudget
 
-__all__ = ["RedisStore"]
+__all__ = ["MetricsPublisher", "RedisStore", "sum_snapshots"]
 
 _log = logging.getLogger("pertinax.redis")
 _UNIT = 1_000_000
@@ -135,7 +142,14 @@ class RedisStore:
         self._client = _redis.Redis.from_url(url, **options)
         self._scripts = {
             name: self._client.register_script(getattr(_scripts, name))
-            for name in ("BUDGET_WITHDRAW", "BUDGET_DEPOSIT", "BREAKER_ACQUIRE", "BREAKER_RECORD")
+            for name in (
+                "BUDGET_WITHDRAW",
+                "BUDGET_DEPOSIT",
+                "BREAKER_ACQUIRE",
+                "BREAKER_RECORD",
+                "METRICS_PUBLISH",
+                "METRICS_READ",
+            )
         }
         self._lock = threading.Lock()
         self._down_until = 0.0
@@ -243,6 +257,50 @@ class RedisStore:
         for field in ("opened", "half_opened", "closed"):
             out[field] = int(raw.get(field, 0))
         return out
+
+    # --- fleet-wide metrics -------------------------------------------------------------------
+
+    def metrics_key(self) -> str:
+        """The key this process's metrics snapshot is published under (host and pid)."""
+        return f"{self.prefix}:metrics:{socket.gethostname()}:{os.getpid()}"
+
+    def publish_metrics(
+        self, snapshot: t.Mapping[str, t.Any] | None = None, *, expire_after: float = 30.0
+    ) -> bool:
+        """Writes this process's snapshot (by default :func:`pertinax.metrics.snapshot`), to
+        expire after ``expire_after`` seconds unless published again. False if Redis did not
+        answer within the timeout."""
+        if snapshot is None:
+            from pertinax import metrics
+
+            snapshot = metrics.snapshot()
+        payload = json.dumps(
+            {"host": socket.gethostname(), "pid": os.getpid(), "operations": snapshot},
+            separators=(",", ":"),
+        )
+        ttl_ms = max(1, round(expire_after * 1000))
+        reply = self._run(
+            "METRICS_PUBLISH", [self.key("metrics", "index"), self.metrics_key()], [payload, ttl_ms]
+        )
+        return reply is not None
+
+    def fleet_metrics(self) -> dict[str, t.Any] | None:
+        """Every live process's published snapshot, summed: ``{"processes": n, "hosts":
+        [...], "operations": {name: counters}}``; None if Redis did not answer."""
+        reply = self._run("METRICS_READ", [self.key("metrics", "index")], [])
+        if reply is None:
+            return None
+        snapshots = []
+        for raw in reply:
+            try:
+                snapshots.append(json.loads(raw))
+            except ValueError:  # not ours: a key someone else wrote under the prefix
+                continue
+        return {
+            "processes": len(snapshots),
+            "hosts": sorted({str(s.get("host")) for s in snapshots}),
+            "operations": sum_snapshots(s.get("operations") or {} for s in snapshots),
+        }
 
     # --- plumbing ----------------------------------------------------------------------------
 

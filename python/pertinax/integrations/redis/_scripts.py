@@ -160,3 +160,33 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 return change
 """
 )
+
+# KEYS[1] the index of process snapshots (a sorted set: key -> expiry time), KEYS[2] this
+# process's snapshot. ARGV: the snapshot (JSON), ttl_ms. The snapshot and its entry in the
+# index are written together, expire together, and the index lives as long as its last entry.
+METRICS_PUBLISH = (
+    _NOW
+    + """
+local ttl = tonumber(ARGV[2])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl)
+redis.call('ZADD', KEYS[1], now + ttl, KEYS[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], tonumber(last[2]))
+return 1
+"""
+)
+
+# KEYS[1] the index of process snapshots. Returns every live snapshot, read at one instant:
+# the keys named by the index are this prefix's own, so one script may read them all.
+METRICS_READ = (
+    _NOW
+    + """
+local out = {}
+for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
+  local value = redis.call('GET', key)
+  if value then out[#out + 1] = value end
+end
+return out
+"""
+)

@@ -1,11 +1,14 @@
-"""``manage.py pertinax_stats``: this process's retry figures, one row per operation."""
+"""``manage.py pertinax_stats``: the retry figures of this process, or of the fleet when
+``PERTINAX["store"]`` is set, one row per operation; then this process's circuit breakers and
+retry budgets."""
 
+import datetime
 import json
 import typing as t
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from ... import stats
+from ... import fleet, stats
 
 COLUMNS = (
     ("operation", "operation"),
@@ -17,6 +20,23 @@ COLUMNS = (
     ("p95", "p95_seconds"),
     ("last alert", "last_alert"),
 )
+BREAKER_COLUMNS = (
+    ("breaker", "breaker"),
+    ("state", "state"),
+    ("failure", "failure_rate"),
+    ("window", "window_calls"),
+    ("opened", "opened"),
+    ("refused", "rejected"),
+    ("last change", "changed_at"),
+)
+BUDGET_COLUMNS = (
+    ("budget", "budget"),
+    ("available", "available"),
+    ("retries", "retries"),
+    ("give-ups", "gave_up"),
+)
+# Columns read as text, aligned left; the rest are figures, aligned right.
+TEXT = {"operation", "last_alert", "breaker", "state", "changed_at", "budget"}
 
 
 def _cell(key: str, value: t.Any) -> str:
@@ -26,13 +46,31 @@ def _cell(key: str, value: t.Any) -> str:
         return f"{value:.1%}"
     if key.endswith("_seconds"):
         return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+    if key == "changed_at":
+        at = datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
+        return at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if isinstance(value, float):
+        return f"{value:g}"
     return str(value)
+
+
+def _scope_line(figures: t.Mapping[str, t.Any]) -> str:
+    if figures["scope"] == "fleet":
+        n = figures["processes"]
+        return (
+            f"Fleet-wide figures: the sum over {n} live process{'es' if n != 1 else ''} "
+            f"(store prefix {figures['prefix']}). Breakers and budgets: this process."
+        )
+    if figures["store"]:
+        return f"Figures of this process only: {figures['store']}."
+    return "Figures of this process only (no PERTINAX['store'] for fleet-wide figures)."
 
 
 class Command(BaseCommand):
     help = (
-        "Shows the retry figures of this process: calls, success, retry and give-up rates, "
-        "p50/p95 duration and the last alert of each operation."
+        "Shows the retry figures of this process (of the fleet with PERTINAX['store']): calls, success, retry and give-up rates, "
+        "p50/p95 duration and the last alert of each operation; the state, failure rate and "
+        "last change of each circuit breaker; the tokens and give-ups of each retry budget."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -40,22 +78,34 @@ class Command(BaseCommand):
         parser.add_argument("--reset", action="store_true", help="zero the counts afterwards")
 
     def handle(self, *args: t.Any, **options: t.Any) -> None:
-        rows = stats.operation_rows()
+        figures = fleet.figures(publish=False)
+        rows = stats.operation_rows(figures.pop("snapshot", None))
+        breakers, budgets = stats.breaker_rows(), stats.budget_rows()
         if options["json"]:
-            self.stdout.write(json.dumps({"scope": "process", "operations": rows}, indent=2))
-        elif not rows:
-            self.stdout.write("No retried operation has been called in this process.")
+            data = {**figures, "operations": rows, "breakers": breakers, "budgets": budgets}
+            self.stdout.write(json.dumps(data, indent=2))
         else:
-            table = [[title for title, _ in COLUMNS]]
-            table += [[_cell(key, row[key]) for _, key in COLUMNS] for row in rows]
-            widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
-            for n, line in enumerate(table):
-                text = "  ".join(
-                    cell.ljust(w) if i in (0, len(COLUMNS) - 1) else cell.rjust(w)
-                    for i, (cell, w) in enumerate(zip(line, widths, strict=True))
-                ).rstrip()
-                self.stdout.write(self.style.MIGRATE_HEADING(text) if n == 0 else text)
+            self.stdout.write(_scope_line(figures))
+            if rows:
+                self._table(COLUMNS, rows)
+            else:
+                self.stdout.write("No retried operation has been called.")
+            for columns, found in ((BREAKER_COLUMNS, breakers), (BUDGET_COLUMNS, budgets)):
+                if found:
+                    self.stdout.write("")
+                    self._table(columns, found)
         if options["reset"]:
             stats.reset()
             if not options["json"]:
                 self.stdout.write(self.style.SUCCESS("Counts reset."))
+
+    def _table(self, columns: tuple[tuple[str, str], ...], rows: list[dict[str, t.Any]]) -> None:
+        table = [[title for title, _ in columns]]
+        table += [[_cell(key, row[key]) for _, key in columns] for row in rows]
+        widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
+        for n, line in enumerate(table):
+            text = "  ".join(
+                cell.ljust(w) if key in TEXT else cell.rjust(w)
+                for cell, w, (_, key) in zip(line, widths, columns, strict=True)
+            ).rstrip()
+            self.stdout.write(self.style.MIGRATE_HEADING(text) if n == 0 else text)
