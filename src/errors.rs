@@ -76,6 +76,15 @@ pub enum Error {
     FloatOverflow,
     /// A strategy family that is none of stop, wait, retry.
     UnknownFamily(String),
+    /// An argument of one of pertinax's own classes or functions (`RetryBudget`,
+    /// `CircuitBreaker`, `set_testing`, `budget=`) that can never work: `owner` names the
+    /// class or function, `message` the argument and the value. A `TypeError` unless the
+    /// type is right and only the value is wrong (`value_error`).
+    BadArgument {
+        owner: String,
+        message: String,
+        value_error: bool,
+    },
 }
 
 impl std::fmt::Display for Error {
@@ -141,6 +150,7 @@ impl std::fmt::Display for Error {
                     "family must be 'stop', 'wait' or 'retry', got {family:?}"
                 )
             }
+            Error::BadArgument { owner, message, .. } => write!(f, "{owner}: {message}"),
         }
     }
 }
@@ -155,17 +165,45 @@ impl From<Error> for PyErr {
             | Error::SecondsSinceStartUnset
             | Error::NoExceptionInFailedOutcome
             | Error::EmptyWaitChain => PyRuntimeError::new_err(msg),
-            Error::AlreadyRunning | Error::BadLogLevel(_) | Error::UnknownFamily(_) => {
-                PyValueError::new_err(msg)
-            }
+            Error::AlreadyRunning
+            | Error::BadLogLevel(_)
+            | Error::UnknownFamily(_)
+            | Error::BadArgument {
+                value_error: true, ..
+            } => PyValueError::new_err(msg),
             // As float's `**` raises it: the errno and the message as its two arguments.
             Error::FloatOverflow => PyOverflowError::new_err((34, "Numerical result out of range")),
             Error::SentBeforeStart(_)
             | Error::NotANumber { .. }
             | Error::NotExceptionTypes { .. }
-            | Error::NotCallable { .. } => PyTypeError::new_err(msg),
+            | Error::NotCallable { .. }
+            | Error::BadArgument {
+                value_error: false, ..
+            } => PyTypeError::new_err(msg),
         }
     }
+}
+
+/// A bad argument of one of pertinax's own classes or functions: a `TypeError`.
+#[cold]
+pub fn bad_type(owner: &str, message: String) -> PyErr {
+    Error::BadArgument {
+        owner: owner.to_owned(),
+        message,
+        value_error: false,
+    }
+    .into()
+}
+
+/// An argument of the right type whose value can never work: a `ValueError`.
+#[cold]
+pub fn bad_value(owner: &str, message: String) -> PyErr {
+    Error::BadArgument {
+        owner: owner.to_owned(),
+        message,
+        value_error: true,
+    }
+    .into()
 }
 
 /// A broken internal invariant, as a Python exception.

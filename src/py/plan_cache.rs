@@ -164,7 +164,7 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
         Some(b) if !b.is_none() => {
             let budget = b
                 .cast::<RetryBudget>()
-                .map_err(|_| not_a(&b, "budget", "RetryBudget"))?;
+                .map_err(|_| not_a(controller, &b, "budget", "RetryBudget"))?;
             Some((Arc::clone(&budget.get().guard), b.clone().unbind()))
         }
         _ => None,
@@ -173,7 +173,7 @@ fn compile(controller: &Bound<'_, PyAny>, is_async: bool) -> PyResult<Plan> {
         Some(b) if !b.is_none() => {
             let breaker = b
                 .cast::<CircuitBreaker>()
-                .map_err(|_| not_a(&b, "breaker", "CircuitBreaker"))?;
+                .map_err(|_| not_a(controller, &b, "breaker", "CircuitBreaker"))?;
             Some((Arc::clone(&breaker.get().guard), b.clone().unbind()))
         }
         _ => None,
@@ -228,12 +228,16 @@ fn under_testing(stop: Stop, mode: crate::testing::Testing) -> (Stop, Wait) {
 }
 
 #[cold]
-fn not_a(value: &Bound<'_, PyAny>, argument: &str, class: &str) -> PyErr {
-    let shown = value
-        .repr()
-        .map(|r| r.to_string())
-        .unwrap_or_else(|_| "<unprintable>".to_owned());
-    pyo3::exceptions::PyTypeError::new_err(format!(
-        "{argument} must be a pertinax.{class}, got {shown}"
-    ))
+fn not_a(
+    controller: &Bound<'_, PyAny>,
+    value: &Bound<'_, PyAny>,
+    argument: &str,
+    class: &str,
+) -> PyErr {
+    let shown = crate::errors::Shown::of(value);
+    let owner = crate::errors::Shown::of(controller).type_name;
+    crate::errors::bad_type(
+        &owner,
+        format!("{argument} must be a pertinax.{class}, got {}", shown.repr),
+    )
 }

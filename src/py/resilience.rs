@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use crate::errors::{bad_type, bad_value};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyString};
 use pyo3::{PyTraverseError, PyVisit};
@@ -16,7 +16,7 @@ use crate::resilience::ConfigError;
 
 #[cold]
 fn config_error(class: &str, e: ConfigError) -> PyErr {
-    PyValueError::new_err(format!("{class}: {e}"))
+    bad_value(class, e.to_string())
 }
 
 /// A number argument: int or float (not bool), else a TypeError naming it and the value.
@@ -26,10 +26,10 @@ fn number(class: &str, argument: &str, value: &Bound<'_, PyAny>) -> PyResult<f64
     {
         return value.extract();
     }
-    Err(PyTypeError::new_err(format!(
-        "{class}: {argument} must be a number, got {}",
-        value.repr()?
-    )))
+    Err(bad_type(
+        class,
+        format!("{argument} must be a number, got {}", value.repr()?),
+    ))
 }
 
 fn count(class: &str, argument: &str, value: &Bound<'_, PyAny>) -> PyResult<u32> {
@@ -37,15 +37,18 @@ fn count(class: &str, argument: &str, value: &Bound<'_, PyAny>) -> PyResult<u32>
         if let Ok(n) = value.extract::<u32>() {
             return Ok(n);
         }
-        return Err(PyValueError::new_err(format!(
-            "{class}: {argument} must be an integer from 1 to 1000000, got {}",
-            value.repr()?
-        )));
+        return Err(bad_value(
+            class,
+            format!(
+                "{argument} must be an integer from 1 to 1000000, got {}",
+                value.repr()?
+            ),
+        ));
     }
-    Err(PyTypeError::new_err(format!(
-        "{class}: {argument} must be an integer, got {}",
-        value.repr()?
-    )))
+    Err(bad_type(
+        class,
+        format!("{argument} must be an integer, got {}", value.repr()?),
+    ))
 }
 
 fn name_arg(class: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -55,10 +58,10 @@ fn name_arg(class: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
             return Ok(s.to_owned());
         }
     }
-    Err(PyTypeError::new_err(format!(
-        "{class}: name must be a non-empty string, got {}",
-        value.repr()?
-    )))
+    Err(bad_type(
+        class,
+        format!("name must be a non-empty string, got {}", value.repr()?),
+    ))
 }
 
 /// `functools.partial(type(obj), **kwargs)`: how a class with keyword-only options pickles.
@@ -116,10 +119,13 @@ impl RetryBudget {
         };
         let log_every = pick("log_every", log_every, 60.0)?;
         if !(log_every.is_finite() && log_every >= 0.0) {
-            return Err(PyValueError::new_err(format!(
-                "{BUDGET}: log_every must be a number of seconds >= 0, got {}",
-                py_float(log_every)
-            )));
+            return Err(bad_value(
+                BUDGET,
+                format!(
+                    "log_every must be a number of seconds >= 0, got {}",
+                    py_float(log_every)
+                ),
+            ));
         }
         let budget = Budget::new(config).map_err(|e| config_error(BUDGET, e))?;
         Ok(RetryBudget {
@@ -262,10 +268,13 @@ impl CircuitBreaker {
             None => d.open_for_ns as f64 / 1e9,
         };
         if !(open_for_s.is_finite() && open_for_s >= 0.0) {
-            return Err(PyValueError::new_err(format!(
-                "{BREAKER}: open_for must be a number of seconds >= 0, got {}",
-                py_float(open_for_s)
-            )));
+            return Err(bad_value(
+                BREAKER,
+                format!(
+                    "open_for must be a number of seconds >= 0, got {}",
+                    py_float(open_for_s)
+                ),
+            ));
         }
         let config = BreakerConfig {
             failure_rate: match failure_rate {
@@ -331,10 +340,13 @@ impl CircuitBreaker {
             "failure" => Outcome::Failure,
             "ignored" => Outcome::Ignored,
             other => {
-                return Err(PyValueError::new_err(format!(
-                    "{BREAKER}.record: outcome must be 'success', 'failure' or 'ignored', got {}",
-                    str_repr(slf.py(), other)?
-                )))
+                return Err(bad_value(
+                    &format!("{BREAKER}.record"),
+                    format!(
+                        "outcome must be 'success', 'failure' or 'ignored', got {}",
+                        str_repr(slf.py(), other)?
+                    ),
+                ))
             }
         };
         slf.get()

@@ -91,8 +91,9 @@ pub fn invalidate_all_plans() {
 #[pyo3(signature = (attempts, cap = false))]
 pub fn set_testing(attempts: Option<u32>, cap: bool) -> PyResult<()> {
     if attempts == Some(0) {
-        return Err(pyo3::exceptions::PyValueError::new_err(
-            "set_testing(): attempts must be at least 1, got 0",
+        return Err(crate::errors::bad_value(
+            "set_testing()",
+            "attempts must be at least 1, got 0".to_owned(),
         ));
     }
     crate::testing::set(attempts.map(|attempts| crate::testing::Testing { attempts, cap }));
