@@ -88,10 +88,12 @@ upstream:
 	$(PYTHON) -m tests.downstream.run_upstream
 
 # Real projects built on tenacity, their own suites on pertinax: stamina, and
-# langchain-core's runnables (with_retry drives tenacity's iterator mode).
+# langchain-core's runnables (with_retry drives tenacity's iterator mode). Then the Django
+# app's tests once more, on Django 4.2 LTS (pytest ran them on the newest Django).
 downstream:
 	$(PYTHON) -m tests.downstream.run_stamina
 	$(PYTHON) -m tests.downstream.run_langchain
+	$(PYTHON) -m tests.downstream.run_django42
 
 upstream-baseline:
 	$(PYTHON) -m tests.downstream.run_upstream --against tenacity

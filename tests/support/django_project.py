@@ -31,6 +31,8 @@ class Collect(logging.Handler):
 
 settings.configure(
     DEBUG=False,
+    # Django 4.2's error reporting reads it when a view fails; any value will do here.
+    SECRET_KEY="django-project-for-tests",
     ALLOWED_HOSTS=["testserver"],
     ROOT_URLCONF=__name__,
     INSTALLED_APPS=["django.contrib.contenttypes"],
