@@ -12,13 +12,10 @@ from . import (  # noqa: F401
     metrics,
     nap,
     stop,
-    transient,
     wait,
 )
-from . import policies as policies
 from . import retry as _retry_module  # noqa: F401
 from ._compat import install_as_tenacity as install_as_tenacity
-from ._context import retry_context
 from ._decorator import retry
 from ._outcome import (
     NO_RESULT,
@@ -35,14 +32,12 @@ from ._outcome import (
     IterState as IterState,
 )
 from ._pertinax import CircuitBreaker, CircuitOpenError, RetryBudget, RetryCallState
-from ._policy import Policy
 from ._retrying import BaseRetrying, Retrying, WrappedFn
 from .after import after_log, after_nothing
 from .asyncio import AsyncRetrying
 from .before import before_log, before_nothing
 from .before_sleep import before_sleep_log, before_sleep_nothing
 from .nap import sleep, sleep_using_event
-from .policies import api_retry, database_retry, file_retry
 from .retry import (
     retry_all,
     retry_always,
@@ -68,7 +63,6 @@ from .stop import (
     stop_never,
     stop_when_event_set,
 )
-from .transient import retry_if_transient, wait_retry_after
 from .wait import (
     wait_chain,
     wait_combine,
@@ -162,14 +156,43 @@ try:
 except ImportError:
     tornado = None  # type: ignore[assignment]  # a module global that may be None, as in tenacity
 
+# pertinax's layers beyond tenacity's API (named policies, transient errors) load on first
+# use, so `import pertinax` costs no more than what tenacity's names need.
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "Policy": ("._policy", "Policy"),
+    "api_retry": (".policies", "api_retry"),
+    "database_retry": (".policies", "database_retry"),
+    "file_retry": (".policies", "file_retry"),
+    "policies": (".policies", None),
+    "retry_context": ("._context", "retry_context"),
+    "retry_if_transient": (".transient", "retry_if_transient"),
+    "transient": (".transient", None),
+    "wait_retry_after": (".transient", "wait_retry_after"),
+}
+
 if _typing.TYPE_CHECKING:
+    from . import policies as policies
+    from . import transient as transient
+    from ._context import retry_context as retry_context
+    from ._policy import Policy as Policy
+    from .policies import api_retry as api_retry
+    from .policies import database_retry as database_retry
+    from .policies import file_retry as file_retry
     from .tornadoweb import TornadoRetrying as TornadoRetrying
-elif tornado is not None:
+    from .transient import retry_if_transient as retry_if_transient
+    from .transient import wait_retry_after as wait_retry_after
+else:
 
     def __getattr__(name: str) -> object:
-        if name in ("TornadoRetrying", "tornadoweb"):
-            import importlib
+        import importlib
 
+        if name in _LAZY:
+            module_name, attribute = _LAZY[name]
+            module = importlib.import_module(module_name, __name__)
+            value = module if attribute is None else getattr(module, attribute)
+            globals()[name] = value
+            return value
+        if tornado is not None and name in ("TornadoRetrying", "tornadoweb"):
             tornadoweb = importlib.import_module(f"{__name__}.tornadoweb")
             return tornadoweb if name == "tornadoweb" else tornadoweb.TornadoRetrying
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,12 +6,19 @@ constructor and equality by value, so this module reads the built-in classes' at
 the same ones the engine compiles, and falls back to ``repr()`` and ``==`` for anything else.
 """
 
+import importlib
 import typing as t
 
 from . import _utils
-from . import retry as _retry
 from . import stop as _stop
 from . import wait as _wait
+
+if t.TYPE_CHECKING:
+    from . import retry as _retry
+else:
+    # The module, not `pertinax.retry` the attribute: once the package is initialised that
+    # name is the decorator, exactly as in tenacity.
+    _retry = importlib.import_module(".retry", __package__)
 
 # One constructor argument: its name (None: positional), the attribute holding it, and its
 # default (left out of the rendering when equal), or _VARARGS for `*args`.

@@ -84,12 +84,12 @@ class _LazyThreadLocal:
         return obj.__dict__.setdefault("_local", threading.local())
 
 
-# Attributes the engine never reads: setting them does not invalidate the compiled plan.
 def _check_instance(argument: str, value: object, cls: type) -> None:
     if value is not None and not isinstance(value, cls):
         raise TypeError(f"{argument} must be a pertinax.{cls.__name__} or None, got {value!r}")
 
 
+# Attributes the engine never reads: setting them does not invalidate the compiled plan.
 _PLAN_NEUTRAL = frozenset({"_local", "_engine", "_wrapper_call", "_name"})
 
 
@@ -138,8 +138,9 @@ class BaseRetrying(ABC):
     ) -> None:
         if log_levels is not None:
             _logs._level_numbers(log_levels)
-        _check_instance("budget", budget, _pertinax.RetryBudget)
-        _check_instance("breaker", breaker, _pertinax.CircuitBreaker)
+        if budget is not None or breaker is not None:  # one test on the common path
+            _check_instance("budget", budget, _pertinax.RetryBudget)
+            _check_instance("breaker", breaker, _pertinax.CircuitBreaker)
         # Written straight into the instance dict: a new engine has no plan to invalidate,
         # and skipping our __setattr__ makes building a controller cheap.
         self.__dict__.update(

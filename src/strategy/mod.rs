@@ -85,6 +85,27 @@ pub fn registry<'a, K: Copy + 'static>(
     cell.get_or_try_init(py, || Registry::load(py, module, kinds))
 }
 
+/// The registry of a module's classes if that module is loaded, else None: an instance of
+/// one of its classes can only exist once it is, so compiling never imports it (pertinax's
+/// own strategies outside tenacity's modules load on first use).
+pub fn loaded_registry<'a, K: Copy + 'static>(
+    py: Python<'_>,
+    cell: &'a PyOnceLock<Registry<K>>,
+    module: &str,
+    kinds: &[(K, &'static str)],
+) -> PyResult<Option<&'a Registry<K>>> {
+    if let Some(registry) = cell.get(py) {
+        return Ok(Some(registry));
+    }
+    let modules = py
+        .import(pyo3::intern!(py, "sys"))?
+        .getattr(pyo3::intern!(py, "modules"))?;
+    if !modules.contains(module)? {
+        return Ok(None);
+    }
+    registry(py, cell, module, kinds).map(Some)
+}
+
 /// A user's own Python strategy or callback. Whether it is a coroutine function is decided
 /// once, when the plan is built for an async driver.
 #[derive(Debug)]

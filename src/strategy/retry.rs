@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
-use super::{registry, Callback, Registry};
+use super::{loaded_registry, registry, Callback, Registry};
 use crate::errors::{Error, Shown};
 use crate::state::{OutcomeRef, StateView};
 
@@ -103,9 +103,9 @@ fn class_name(kind: Kind) -> &'static str {
 /// `retry_if_transient` is a `retry_if_exception` whose predicate is `is_transient`.
 pub const OWN_KINDS: &[(Kind, &str)] = &[(Kind::IfException, "retry_if_transient")];
 
-fn own_classes(py: Python<'_>) -> PyResult<&'static Registry<Kind>> {
+fn own_classes(py: Python<'_>) -> PyResult<Option<&'static Registry<Kind>>> {
     static CELL: PyOnceLock<Registry<Kind>> = PyOnceLock::new();
-    registry(py, &CELL, "pertinax.transient", OWN_KINDS)
+    loaded_registry(py, &CELL, "pertinax.transient", OWN_KINDS)
 }
 
 impl Retry {
@@ -118,7 +118,7 @@ impl Retry {
         let py = obj.py();
         let kind = match classes(py)?.classify(obj) {
             Some(kind) => Some(kind),
-            None => own_classes(py)?.classify(obj),
+            None => own_classes(py)?.and_then(|own| own.classify(obj)),
         };
         let Some(kind) = kind else {
             if !obj.is_callable() {

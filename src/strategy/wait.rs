@@ -9,7 +9,7 @@ use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
-use super::{registry, Callback, Registry};
+use super::{loaded_registry, registry, Callback, Registry};
 use crate::errors::Error;
 use crate::num::{bad_arg, Num};
 use crate::state::{OutcomeRef, StateView};
@@ -100,9 +100,9 @@ fn class_name(kind: Kind) -> &'static str {
 /// pertinax's own waits outside tenacity's module, compiled like the built-ins.
 pub const OWN_KINDS: &[(Kind, &str)] = &[(Kind::RetryAfter, "wait_retry_after")];
 
-fn own_classes(py: Python<'_>) -> PyResult<&'static Registry<Kind>> {
+fn own_classes(py: Python<'_>) -> PyResult<Option<&'static Registry<Kind>>> {
     static CELL: PyOnceLock<Registry<Kind>> = PyOnceLock::new();
-    registry(py, &CELL, "pertinax.transient", OWN_KINDS)
+    loaded_registry(py, &CELL, "pertinax.transient", OWN_KINDS)
 }
 
 /// Index of the strategy `wait_chain` uses for an attempt: the last one repeats forever.
@@ -131,7 +131,7 @@ impl Wait {
         let py = obj.py();
         let kind = match classes(py)?.classify(obj) {
             Some(kind) => Some(kind),
-            None => own_classes(py)?.classify(obj),
+            None => own_classes(py)?.and_then(|own| own.classify(obj)),
         };
         let Some(kind) = kind else {
             if !obj.is_callable() {
