@@ -73,14 +73,26 @@ def browser() -> t.Iterator[t.Any]:
 
 
 def test_staff_see_the_dashboard_in_a_real_browser(site: str, browser: t.Any) -> None:
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(f"{site}/pertinax/")
     assert browser.current_url == f"{site}/login/?next=/pertinax/"
     browser.find_element(By.NAME, "username").send_keys("ops")
     browser.find_element(By.NAME, "password").send_keys("s3cret-pw")
     browser.find_element(By.ID, "submit").click()
-    assert browser.current_url == f"{site}/pertinax/"
+    # click() may return before the form's navigation has even started: wait for the
+    # dashboard's URL (the password hash alone takes a while on a busy machine).
+    dashboard = f"{site}/pertinax/"
+    try:
+        WebDriverWait(browser, 60).until(
+            lambda b: b.current_url == dashboard
+            and b.execute_script("return document.readyState") == "complete"
+        )
+    except TimeoutException:
+        body = browser.find_element(By.TAG_NAME, "body").text
+        pytest.fail(f"still at {browser.current_url} after logging in; the page says: {body!r}")
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "django-dashboard.png"
