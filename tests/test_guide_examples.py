@@ -98,7 +98,9 @@ def test_cep_lookup(tmp_path: Path) -> None:
     # In order: down, then slow (which times out after 0.3 s), then good.
     [down], [slow], [good] = (times("01310-100", p) for p in ("down", "slow", "good"))
     assert down <= slow < good
-    assert good - slow >= 0.3
+    # The client's 0.3 s starts when it sends; the slow server notes the request when its
+    # handler thread runs, which a busy machine can delay by a few milliseconds.
+    assert good - slow >= 0.25
     unknown = report["99999-999"]
     assert unknown["result"] is None and unknown["attempts"] == 1
     assert [len(times("99999-999", p)) for p in ("down", "slow", "good")] == [1, 1, 1]
