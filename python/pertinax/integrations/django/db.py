@@ -16,9 +16,18 @@ passes through :func:`django_policy` (:func:`pertinax.policies.adapt`), so
   failed and that no longer answers is closed (``close_if_unusable_or_obsolete``), on every
   alias; the next attempt opens a new one. Without this, the next attempt reuses the dead
   connection and fails with a different error.
+* **Async code.** Django's connections belong to a thread, and the ORM's async API
+  (``aget()``, ``acreate()``, ``sync_to_async(fn)()``) runs its queries in asgiref's
+  thread-sensitive thread: one per request under ASGI, the thread waiting in
+  ``async_to_sync`` when there is one, else a single shared thread. Under an async driver
+  the policy's ``before_sleep`` and ``retry`` are awaited, and do their Django work there
+  too (``sync_to_async(thread_sensitive=True)``), so the dead connection is closed and the
+  atomic blocks are seen where the queries ran. Connections of
+  ``sync_to_async(thread_sensitive=False)`` threads are out of reach.
 * **Transactions.** The decision to retry is taken after the exception has left every
   ``atomic`` block opened inside the call, so any connection still in an atomic block is in a
-  transaction opened *outside* the call. Retrying there would run the next attempt inside a
+  transaction opened *outside* the call (for a coroutine, by the sync code that called it
+  through ``async_to_sync``). Retrying there would run the next attempt inside a
   broken transaction, so the error propagates at once, and a warning under
   ``pertinax.django`` says why. Decorate outside the ``atomic`` block to retry the whole
   transaction.
