@@ -177,3 +177,27 @@ def test_a_controllers_own_copy_of_the_predicate_is_the_one_awaited() -> None:
     with locked("exclusive", hold=0.3):
         asyncio.run(awrite(6))  # the policy's other functions still retry
     assert len(ATTEMPTS) >= 3 and rows() == [6]
+
+
+def test_under_trio_the_hooks_work_in_the_callers_thread() -> None:
+    # trio has no asgiref threads, and Django lets a thread with no asyncio loop run sync
+    # queries: the awaited hooks do their work right there instead.
+    trio = pytest.importorskip("trio")
+    from django.db import transaction
+    from django.db.utils import OperationalError
+    from djapp.models import Row
+
+    @pertinax.database_retry
+    async def write_sync_orm(n: int) -> None:
+        await trio.sleep(0)
+        ATTEMPTS.append(n)
+        Row.objects.using(ALIAS).create(n=n)
+
+    with locked("exclusive", hold=0.3):
+        trio.run(write_sync_orm, 11)
+    assert len(ATTEMPTS) >= 2 and rows() == [11]
+    ATTEMPTS.clear()
+    with locked("exclusive"), pytest.raises(OperationalError, match="database is locked"):
+        with transaction.atomic(using=ALIAS):
+            trio.run(write_sync_orm, 12)
+    assert ATTEMPTS == [12]  # the caller's atomic block, seen from the trio run

@@ -58,6 +58,7 @@ __all__ = [
     "is_db_transient",
 ]
 
+T = t.TypeVar("T")
 POLICY_NAME = "database"
 log = logging.getLogger("pertinax.django")
 
@@ -97,7 +98,17 @@ async def aclose_failed_connections() -> None:
     ``Model.objects.aget()`` and ``sync_to_async(fn)()`` run in asgiref's thread-sensitive
     thread (per request under ASGI, or the thread waiting in ``async_to_sync``), and Django's
     connections are per thread: the dead connection lives there, so it is closed there."""
-    await sync_to_async(_close_failed_here, thread_sensitive=True)()
+    await _in_orm_thread(_close_failed_here)
+
+
+async def _in_orm_thread(fn: t.Callable[[], T]) -> T:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        # Another async library (trio): no asgiref threads, and Django, seeing no asyncio
+        # loop, lets this thread do database work itself.
+        return fn()
+    return await sync_to_async(fn, thread_sensitive=True)()
 
 
 def _close_failed_here() -> None:
@@ -153,7 +164,7 @@ class retry_outside_atomic(retry_base):  # noqa: N801 - named like tenacity's st
             decision = await decision
         if not decision:
             return False
-        aliases = await sync_to_async(foreign_atomic_aliases, thread_sensitive=True)()
+        aliases = await _in_orm_thread(foreign_atomic_aliases)
         return self._allowed(retry_state, aliases)
 
     def _allowed(self, retry_state: RetryCallState, aliases: list[str]) -> bool:
