@@ -118,7 +118,9 @@ def _close_failed_here() -> None:
         conn.close_if_unusable_or_obsolete()
         if conn.connection is None:
             log.debug(
-                "closed the failed database connection %r before the next attempt", conn.alias
+                "closed the database connection %r (failed, or past CONN_MAX_AGE) before the "
+                "next attempt",
+                conn.alias,
             )
 
 

@@ -84,7 +84,7 @@ async def by_call(n: int, using: str, terminate: bool, mode: str) -> None:
 
 class _Closes(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage().startswith("closed the failed database connection"):
+        if record.getMessage().startswith("closed the database connection"):
             CLOSED.append((str(t.cast(tuple[t.Any, ...], record.args)[0]), record.thread or 0))
         elif "inside an atomic block" in record.getMessage():
             REFUSED.append(record.getMessage())
