@@ -6,7 +6,8 @@ holds it; tenacity's plain ``@retry`` keeps reusing the dead one.
 Each case runs the ``async_rows`` command of the test site in a child process (Django's
 settings are per process), which prints a JSON summary: rows written, attempts, errors, the
 connections Django opened (``connection_created``) and the ones pertinax closed (its debug
-log), with the threads they belong to.
+log), with the threads they belong to. One more case serves an async view with the test
+site's runserver (WSGI: the view runs under async_to_sync).
 """
 
 from __future__ import annotations
@@ -206,3 +207,31 @@ def test_async_writes_survive_a_postgresql_restart(postgres: pg_cluster.Cluster,
         assert summary["closed"] >= 1
     assert_closed_in_the_orm_thread(summary)
     print(f"\nasync via {via}: 300 rows, 1 restart: {summary}")
+
+
+def test_an_async_view_behind_runserver_recovers_within_the_request(
+    postgres: pg_cluster.Cluster, tmp_path: Path
+) -> None:
+    # Under WSGI (runserver) Django runs an async view through async_to_sync: the event loop
+    # is in another thread, and the view's queries come back to the request's thread, where
+    # its connection lives. ?terminate=1 ends that connection before the view's write.
+    from djapp.server import runserver
+
+    postgres.query("TRUNCATE djapp_row")
+    with runserver(tmp_path, PERTINAX_TEST_PG=str(postgres.port)) as base:
+        first = get_json(f"{base}/api/async-row/secondary/1/")
+        second = get_json(f"{base}/api/async-row/secondary/2/?terminate=1")
+    assert first == {"n": 1, "attempts": 1}
+    # Two attempts for row 2: one on the ended connection, one on a new one.
+    assert second == {"n": 2, "attempts": 3}
+    assert stored(postgres) == [1, 2]
+    log = (tmp_path / "server.log").read_text()
+    assert "retrying in 0.1 seconds: attempt 1 raised OperationalError" in log
+
+
+def get_json(url: str) -> t.Any:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=60) as response:
+        assert response.status == 200
+        return json.loads(response.read())
