@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("api/flaky/<str:key>/<int:failures>/", views.flaky),
     path("api/async-flaky/<str:key>/<int:failures>/", views.async_flaky),
+    path("api/async-row/<str:using>/<int:n>/", views.async_row),
     path("api/down/<str:key>/", views.down),
     path("api/not-found/<str:key>/", views.not_found),
     path("api/denied/<str:key>/", views.denied),

@@ -4,6 +4,7 @@ import asyncio
 import collections
 import threading
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -11,6 +12,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from pertinax.integrations.django.middleware import idempotent
 
+from . import asyncdb
 from .models import Row
 
 CALLS: collections.Counter[str] = collections.Counter()
@@ -85,6 +87,15 @@ def write_then_fail(request: HttpRequest, key: str, failures: int) -> JsonRespon
             "atomic": transaction.get_connection().in_atomic_block,
         }
     )
+
+
+async def async_row(request: HttpRequest, using: str, n: int) -> JsonResponse:
+    """Writes row ``n`` under ``database_retry`` through the ORM's async API; ``?terminate=1``
+    first has another session end this request's connection, which the write then meets."""
+    if request.GET.get("terminate"):
+        await sync_to_async(asyncdb.terminate_own_connection)(using)
+    await asyncdb.write_with_pertinax(n, using)
+    return JsonResponse({"n": n, "attempts": asyncdb.STATS["attempts"]})
 
 
 login = LoginView.as_view()
