@@ -192,6 +192,27 @@ pub fn not_callable(family: &str, argument: &str, obj: &Bound<'_, PyAny>) -> Err
     }
 }
 
+/// Reads a strategy argument as a float, with an error that names the strategy, the argument
+/// and the value, instead of a `TypeError` from deep inside the arithmetic.
+pub fn arg_f64(
+    strategy: &'static str,
+    argument: &'static str,
+    value: &Bound<'_, PyAny>,
+) -> Result<f64, Error> {
+    value
+        .extract::<f64>()
+        .map_err(|_| bad_arg(strategy, argument, value))
+}
+
+#[cold]
+pub fn bad_arg(strategy: &'static str, argument: &'static str, value: &Bound<'_, PyAny>) -> Error {
+    Error::NotANumber {
+        strategy,
+        argument,
+        value: Shown::of(value),
+    }
+}
+
 /// Changes to the attributes of strategy objects that some plan has read.
 ///
 /// tenacity reads a strategy's attributes on every call, so `fn.retry.stop.max_attempt_number

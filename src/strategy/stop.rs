@@ -3,9 +3,8 @@
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
-use super::{registry, Callback, Registry};
+use super::{arg_f64, registry, Callback, Registry};
 use crate::errors::Error;
-use crate::num::arg_f64;
 use crate::state::StateView;
 
 #[derive(Debug)]
