@@ -1,5 +1,6 @@
-"""The policy registry: presets, get/register/configure/validate/reset, functions that follow
-their policy by name, and retry_context."""
+"""The policy registry: get/register/configure/validate/reset, and functions decorated by
+name that follow their policy. The presets are in ``test_policy_presets.py``, retry_context
+in ``test_retry_context.py``."""
 
 from __future__ import annotations
 
@@ -15,21 +16,16 @@ import pytest
 from pertinax import (
     Policy,
     RetryCallState,
-    Retrying,
     api_retry,
     database_retry,
-    file_retry,
     policies,
     retry,
-    retry_context,
     stop_after_attempt,
     wait_fixed,
     wait_none,
 )
 
-
-class Flaky(Exception):
-    pass
+from tests.support.policy_helpers import expo, flaky, waits
 
 
 @pytest.fixture(autouse=True)
@@ -37,127 +33,6 @@ def _clean_registry():
     policies.reset()
     yield
     policies.reset()
-
-
-def flaky(times: int, exc: BaseException | type[BaseException] = ConnectionError):
-    calls: list[int] = []
-
-    def fn() -> str:
-        calls.append(1)
-        if len(calls) <= times:
-            raise exc if isinstance(exc, BaseException) else exc(f"failure {len(calls)}")
-        return "ok"
-
-    fn.calls = calls  # type: ignore[attr-defined]
-    return fn
-
-
-def waits(wait, attempts: int, exc: BaseException | None = None) -> list[float]:
-    """The wait strategy's answers after attempts 1..attempts."""
-    out = []
-    for n in range(1, attempts + 1):
-        state = RetryCallState(Retrying(), None, (), {})
-        state.attempt_number = n
-        error = exc or ConnectionError("x")
-        state.set_exception((type(error), error, None))
-        out.append(float(wait(state)))
-    return out
-
-
-def expo(multiplier: float, low: float, high: float, attempts: int) -> list[float]:
-    return [max(low, min(high, multiplier * 2 ** (n - 1))) for n in range(1, attempts + 1)]
-
-
-# --- presets ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("policy", "attempts", "numbers", "level"),
-    [
-        (policies.API, 3, (2, 1, 30), logging.WARNING),
-        (policies.DATABASE, 5, (1, 0.5, 10), logging.ERROR),
-        (policies.FILE_UPLOAD, 3, (3, 2, 60), logging.WARNING),
-    ],
-)
-def test_presets_carry_the_guides_numbers(policy, attempts, numbers, level) -> None:
-    assert policies.get(policy.name) is policy
-    assert policy.kwargs["stop"].max_attempt_number == attempts
-    assert waits(policy.kwargs["wait"], 8) == expo(*numbers, 8)
-    assert policy.kwargs["reraise"] is True
-    assert policy.kwargs["log_levels"] == {"retrying": level}
-
-
-def test_api_preset_honours_retry_after_capped_at_its_max() -> None:
-    wait = policies.API.kwargs["wait"]
-
-    class Throttled(Exception):
-        def __init__(self, seconds: float) -> None:
-            super().__init__("429")
-            self.retry_after = seconds
-
-    assert waits(wait, 1, Throttled(7)) == [7.0]
-    assert waits(wait, 1, Throttled(120)) == [30.0]
-
-
-@pytest.mark.parametrize(
-    ("decorator", "attempts"), [(api_retry, 3), (database_retry, 5), (file_retry, 3)]
-)
-def test_bare_decorators_retry_transient_errors_and_reraise(decorator, attempts) -> None:
-    slept: list[float] = []
-    fn = flaky(100)
-    decorated = decorator(sleep=slept.append)(fn)
-    with pytest.raises(ConnectionError, match=f"failure {attempts}"):
-        decorated()
-    assert len(fn.calls) == attempts
-    assert len(slept) == attempts - 1
-    assert repr(decorator).startswith("retry(policy=")
-
-
-@pytest.mark.parametrize("decorator", [api_retry, database_retry, file_retry])
-@pytest.mark.parametrize(
-    "error", [ValueError("bad"), FileNotFoundError(2, "gone"), PermissionError(13, "no")]
-)
-def test_presets_never_retry_permanent_errors(decorator, error) -> None:
-    fn = flaky(100, error)
-    decorated = decorator(fn)
-    with pytest.raises(type(error)):
-        decorated()
-    assert len(fn.calls) == 1
-
-
-def test_bare_decorator_on_async_functions() -> None:
-    calls: list[int] = []
-    slept: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    @api_retry(sleep=sleep)
-    async def fetch() -> str:
-        calls.append(1)
-        if len(calls) < 3:
-            raise TimeoutError("slow")
-        return "ok"
-
-    assert asyncio.run(fetch()) == "ok"
-    assert slept == [2.0, 4.0]
-
-
-def test_presets_log_before_sleeping_at_their_level(caplog: pytest.LogCaptureFixture) -> None:
-    fn = flaky(1)
-    with caplog.at_level(logging.DEBUG, logger="pertinax"):
-        assert database_retry(sleep=lambda s: None)(fn)() == "ok"
-    records = [r for r in caplog.records if r.name == "pertinax.retrying"]
-    assert [r.levelno for r in records] == [logging.ERROR]
-    assert records[0].getMessage().startswith("database: retrying in 1 seconds")
-
-
-def test_bare_decorator_refuses_a_function_with_overrides() -> None:
-    with pytest.raises(TypeError, match="overrides"):
-        api_retry(flaky(0), stop=stop_after_attempt(1))  # type: ignore[call-overload]
-
-
-# --- the registry -----------------------------------------------------------------------------
 
 
 def test_get_and_names() -> None:
@@ -480,163 +355,3 @@ def test_calls_racing_a_reconfiguration_each_see_one_whole_policy() -> None:
         thread.join()
     assert seen
     assert set(seen) <= {(2, frozenset({0.001})), (4, frozenset({0.002}))}
-
-
-# --- retry_context -----------------------------------------------------------------------------
-
-
-def context_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "pertinax.policies"]
-
-
-def test_retry_context_reraises_the_users_exception_and_logs_once(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    error = ConnectionError("refused")
-    attempts = 0
-    with caplog.at_level(logging.DEBUG, logger="pertinax"):
-        with pytest.raises(ConnectionError) as info:
-            with retry_context(policy="api", wait=wait_none()) as retrying:
-                assert type(retrying) is Retrying
-                assert retrying.reraise is True
-                for attempt in retrying:
-                    with attempt:
-                        attempts += 1
-                        raise error
-    assert info.value is error
-    assert attempts == 3
-    records = context_records(caplog)
-    assert len(records) == 1
-    assert records[0].levelno == logging.ERROR
-    assert records[0].getMessage() == "api: failed after 3 attempts: ConnectionError: refused"
-
-
-def test_retry_context_success_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.DEBUG, logger="pertinax"):
-        with retry_context("database", sleep=lambda s: None) as retrying:
-            for attempt in retrying:
-                with attempt:
-                    if attempt.retry_state.attempt_number < 2:
-                        raise TimeoutError("slow")
-    assert context_records(caplog) == []
-
-
-def test_retry_context_does_not_retry_a_permanent_error(caplog: pytest.LogCaptureFixture) -> None:
-    attempts = 0
-    with caplog.at_level(logging.DEBUG, logger="pertinax"):
-        with pytest.raises(FileNotFoundError):
-            with retry_context("file_upload") as retrying:
-                for attempt in retrying:
-                    with attempt:
-                        attempts += 1
-                        raise FileNotFoundError(2, "missing")
-    assert attempts == 1
-    assert len(context_records(caplog)) == 1
-
-
-def test_retry_context_leaves_interrupts_unlogged(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.DEBUG, logger="pertinax"):
-        with pytest.raises(KeyboardInterrupt):
-            with retry_context():
-                raise KeyboardInterrupt
-    assert context_records(caplog) == []
-
-
-def test_retry_context_follows_the_registry_and_takes_overrides() -> None:
-    policies.configure({"API_MAX_ATTEMPTS": 5})
-    with retry_context(sleep=lambda s: None) as retrying:
-        assert retrying.stop.max_attempt_number == 5
-    with retry_context(stop=stop_after_attempt(1)) as retrying:
-        assert retrying.stop.max_attempt_number == 1
-    with retry_context(Policy("mine", stop=stop_after_attempt(2))) as retrying:
-        assert str(retrying) == "mine"
-    with pytest.raises(TypeError, match="policy must be"):
-        retry_context(3)  # type: ignore[arg-type]
-    with pytest.raises(KeyError, match="nope"):
-        with retry_context("nope"):
-            pass
-
-
-def test_async_retry_context(caplog: pytest.LogCaptureFixture) -> None:
-    async def no_sleep(seconds: float) -> None:
-        return None
-
-    error = TimeoutError("slow")
-
-    async def main() -> int:
-        attempts = 0
-        with pytest.raises(TimeoutError) as info:
-            async with retry_context("database", sleep=no_sleep) as retrying:
-                assert type(retrying) is pertinax.AsyncRetrying
-                async for attempt in retrying:
-                    with attempt:
-                        attempts += 1
-                        raise error
-        assert info.value is error
-        return attempts
-
-    with caplog.at_level(logging.DEBUG, logger="pertinax"):
-        assert asyncio.run(main()) == 5
-    records = context_records(caplog)
-    assert [r.getMessage() for r in records] == [
-        "database: failed after 5 attempts: TimeoutError: slow"
-    ]
-
-
-# --- differential: each preset behaves like the equivalent tenacity.retry(...) --------------
-
-
-def preset_scenario(decorate, *errors: BaseException) -> list[object]:
-    """Raises ``errors`` in turn, then returns; records every attempt, sleep and the end."""
-    import tenacity
-
-    events: list[object] = []
-    pending = list(errors)
-
-    def body() -> str:
-        events.append("attempt")
-        if pending:
-            raise pending.pop(0)
-        return "ok"
-
-    decorated = decorate(lambda seconds: events.append(("sleep", float(seconds))))(body)
-    try:
-        events.append(("result", decorated()))
-    except (Exception, tenacity.RetryError) as exc:
-        events.append(("raised", type(exc).__name__, str(exc)))
-    return events
-
-
-PRESET_EQUIVALENTS = {
-    "api": (api_retry, 3, (2, 1, 30)),
-    "database": (database_retry, 5, (1, 0.5, 10)),
-    "file_upload": (file_retry, 3, (3, 2, 60)),
-}
-SCENARIOS = [
-    (ConnectionError("a"), TimeoutError("b")),
-    (ConnectionError("a"),) * 6,
-    (ConnectionError("a"), ValueError("not transient")),
-    (FileNotFoundError(2, "gone"),),
-    (),
-]
-
-
-@pytest.mark.parametrize("name", sorted(PRESET_EQUIVALENTS))
-@pytest.mark.parametrize("errors", SCENARIOS)
-def test_differential_preset_against_tenacity(name, errors) -> None:
-    import tenacity
-
-    decorator, attempts, (multiplier, low, high) = PRESET_EQUIVALENTS[name]
-
-    def by_tenacity(sleep):
-        return tenacity.retry(
-            sleep=sleep,
-            stop=tenacity.stop_after_attempt(attempts),
-            wait=tenacity.wait_exponential(multiplier=multiplier, min=low, max=high),
-            retry=tenacity.retry_if_exception(pertinax.transient.is_transient),
-            reraise=True,
-        )
-
-    expected = preset_scenario(by_tenacity, *errors)
-    assert preset_scenario(lambda sleep: decorator(sleep=sleep), *errors) == expected
-    assert preset_scenario(lambda sleep: retry(policy=name, sleep=sleep), *errors) == expected
