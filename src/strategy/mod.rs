@@ -237,6 +237,40 @@ pub fn invalidate_all() {
     GENERATION.fetch_add(1, Ordering::AcqRel);
 }
 
+/// What a strategy object compiles to before its attributes are read.
+pub enum Found<K> {
+    /// An exact instance of a built-in class (marked as read by a plan).
+    Kind(K),
+    /// Anything else that can be called: called as Python with the state.
+    Python(Callback),
+    /// Not callable: the error names the family and the argument.
+    Invalid(Error),
+}
+
+/// Classifies a strategy given as `argument` (`wait`, or a combinator's argument) of a
+/// `family`: a class of `builtin`, else of `own()` (pertinax's classes outside tenacity's
+/// modules, looked up only then), is a kind.
+pub fn find_kind<K: Copy + 'static>(
+    obj: &Bound<'_, PyAny>,
+    family: &str,
+    argument: &str,
+    builtin: &Registry<K>,
+    own: impl FnOnce() -> PyResult<Option<&'static Registry<K>>>,
+) -> PyResult<Found<K>> {
+    let kind = match builtin.classify(obj) {
+        Some(kind) => Some(kind),
+        None => own()?.and_then(|own| own.classify(obj)),
+    };
+    Ok(match kind {
+        Some(kind) => {
+            mark_compiled(obj);
+            Found::Kind(kind)
+        }
+        None if obj.is_callable() => Found::Python(Callback::new(obj.clone().unbind())),
+        None => Found::Invalid(not_callable(family, argument, obj)),
+    })
+}
+
 /// Remembers that a plan read this strategy object.
 pub fn mark_compiled(obj: &Bound<'_, PyAny>) {
     // An object without weak reference support is remembered by address alone.

@@ -10,7 +10,7 @@ pub use backoff::Exponential;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
-use super::{bad_arg, loaded_registry, registry, Callback, Registry};
+use super::{bad_arg, find_kind, loaded_registry, registry, Callback, Found, Registry};
 use crate::errors::Error;
 use crate::num::Num;
 use crate::state::{OutcomeRef, StateView};
@@ -106,18 +106,11 @@ impl Wait {
     /// Compiles a strategy given as `argument` (`wait`, or a combinator's argument).
     fn compile_as(obj: &Bound<'_, PyAny>, argument: &str) -> PyResult<Wait> {
         let py = obj.py();
-        let kind = match classes(py)?.classify(obj) {
-            Some(kind) => Some(kind),
-            None => own_classes(py)?.and_then(|own| own.classify(obj)),
-        };
-        let Some(kind) = kind else {
-            if !obj.is_callable() {
-                return Ok(Wait::Invalid(super::not_callable("wait", argument, obj)));
-            }
-            return Ok(Wait::Python(Callback::new(obj.clone().unbind())));
-        };
-        super::mark_compiled(obj);
-        Wait::from_kind(obj, kind)
+        match find_kind(obj, "wait", argument, classes(py)?, || own_classes(py))? {
+            Found::Kind(kind) => Wait::from_kind(obj, kind),
+            Found::Python(cb) => Ok(Wait::Python(cb)),
+            Found::Invalid(e) => Ok(Wait::Invalid(e)),
+        }
     }
 
     /// Reads a built-in strategy called directly (`wait_x(...)(retry_state)`), even from a
