@@ -31,6 +31,17 @@ def transient_log(caplog: pytest.LogCaptureFixture) -> typing.Iterator[pytest.Lo
         logger.disabled = disabled
 
 
+# --- the policy registry ----------------------------------------------------------------------
+@pytest.fixture
+def fresh_policies() -> typing.Iterator[None]:
+    """The policy registry as pertinax starts, before and after the test."""
+    from pertinax import policies
+
+    policies.reset()
+    yield
+    policies.reset()
+
+
 # --- real services --------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def redis_server():  # type: ignore[no-untyped-def]

@@ -19,12 +19,7 @@ from pertinax import (
 
 from tests.support.policy_helpers import expo, flaky, waits
 
-
-@pytest.fixture(autouse=True)
-def _clean_registry():
-    policies.reset()
-    yield
-    policies.reset()
+pytestmark = pytest.mark.usefixtures("fresh_policies")
 
 
 @pytest.mark.parametrize(

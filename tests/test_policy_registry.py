@@ -27,12 +27,7 @@ from pertinax import (
 
 from tests.support.policy_helpers import expo, flaky, waits
 
-
-@pytest.fixture(autouse=True)
-def _clean_registry():
-    policies.reset()
-    yield
-    policies.reset()
+pytestmark = pytest.mark.usefixtures("fresh_policies")
 
 
 def test_get_and_names() -> None:

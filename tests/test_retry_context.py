@@ -16,12 +16,7 @@ from pertinax import (
     wait_none,
 )
 
-
-@pytest.fixture(autouse=True)
-def _clean_registry():
-    policies.reset()
-    yield
-    policies.reset()
+pytestmark = pytest.mark.usefixtures("fresh_policies")
 
 
 def context_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
