@@ -42,6 +42,17 @@ def fresh_policies() -> typing.Iterator[None]:
     policies.reset()
 
 
+# --- the metrics registry ---------------------------------------------------------------------
+@pytest.fixture
+def fresh_metrics() -> typing.Iterator[None]:
+    """Every operation's counters at zero, before and after the test."""
+    from pertinax import metrics
+
+    metrics.reset()
+    yield
+    metrics.reset()
+
+
 # --- real services --------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def redis_server():  # type: ignore[no-untyped-def]
