@@ -246,9 +246,16 @@ def _strip(source: str) -> str:
 
 def rust_paths(source: str, module: tuple[str, ...]) -> set[tuple[str, ...]]:
     """Every absolute path the file names, `use` trees expanded, `super`/`self` resolved
-    against the (inline) module each appears in."""
+    against the (inline) module each appears in, and a path that starts with a child module
+    the file declares (`mod args;` then `args::reduce`) resolved against the file's module."""
     tokens = _TOKEN.findall(_strip(source))
     paths: set[tuple[str, ...]] = set()
+    # `mod name;` (not `mod name {`): a child module in its own file, named by bare paths.
+    children = {
+        tokens[i + 1]
+        for i in range(len(tokens) - 2)
+        if tokens[i] == "mod" and tokens[i + 2] == ";" and (i == 0 or tokens[i - 1] != "::")
+    }
     scopes: list[tuple[tuple[str, ...], int]] = [(module, 0)]  # (module, brace depth)
     depth = 0
 
@@ -308,6 +315,8 @@ def rust_paths(source: str, module: tuple[str, ...]) -> set[tuple[str, ...]]:
             resolved = resolve(scopes[-1][0], full)
             if resolved is not None:
                 paths.add(resolved)
+        elif full and full[0] in children and len(scopes) == 1:
+            paths.add((*module, *full))
         return i
 
     i = 0
@@ -335,6 +344,16 @@ def rust_paths(source: str, module: tuple[str, ...]) -> set[tuple[str, ...]]:
             resolved = resolve(scopes[-1][0], segments)
             if resolved is not None:
                 paths.add(resolved)
+            continue
+        elif (
+            tok in children
+            and len(scopes) == 1
+            and i + 1 < len(tokens)
+            and tokens[i + 1] == "::"
+            and (i == 0 or tokens[i - 1] != "::")
+        ):
+            segments, i = read_path(i)
+            paths.add((*module, *segments))
             continue
         i += 1
     return paths
@@ -378,7 +397,10 @@ def test_rust_graph_reads_every_form_of_path(tmp_path: Path) -> None:
     (src / "py").mkdir(parents=True)
     (src / "strategy").mkdir()
     (src / "lib.rs").write_text("mod engine;\nmod py;\nmod strategy;\n")
-    (src / "py" / "mod.rs").write_text("pub mod driver;\npub mod names;\n")
+    # A child declared with `mod name;` is named by bare paths, in `use` and inline.
+    (src / "py" / "mod.rs").write_text(
+        "pub mod driver;\npub mod names;\nuse names::name;\nfn g() { driver::h(); }\n"
+    )
     (src / "py" / "names.rs").write_text("pub fn name() {}\n")
     # `use` with nested groups and renames, an inline path, and an inline test module whose
     # `super` is the file's own module; comments and strings name nothing.
@@ -403,7 +425,7 @@ def test_rust_graph_reads_every_form_of_path(tmp_path: Path) -> None:
         "crate": set(),
         "engine": {"strategy", "strategy::wait", "num", "py::names"},
         "num": set(),
-        "py": set(),
+        "py": {"py::names", "py::driver"},
         "py::driver": {"py::names", "engine"},
         "py::names": set(),
         "strategy": set(),
