@@ -6,7 +6,11 @@ from pertinax import RetryCallState, Retrying
 
 
 class Flaky(Exception):
-    pass
+    """The error the policies under test retry."""
+
+
+class Fatal(Exception):
+    """An error they do not retry."""
 
 
 def flaky(times: int, exc: BaseException | type[BaseException] = ConnectionError):
