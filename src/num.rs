@@ -4,6 +4,7 @@
 //! `4`, not the float `4.0`, and a test may store a `Fraction` in `start_time`. `Num` keeps the
 //! common cases (`int` that fits in an `i64`, `float`) as plain Rust values and everything else
 //! as the Python object, so the fast path never allocates and the odd path stays exact.
+//! This file holds the value and its arithmetic; `compare` holds how Python orders numbers.
 
 pub mod compare;
 

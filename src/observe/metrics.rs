@@ -1,4 +1,5 @@
-//! The metrics registry: per-operation counters and a histogram of call durations, on atomics.
+//! The metrics registry: per-operation counters and a histogram of call durations, on atomics
+//! (the histogram and the time units are in `histogram`).
 //!
 //! An operation's handle (`Arc<Operation>`) is looked up once, when a function is decorated
 //! or a controller's plan is compiled; a call then only bumps relaxed atomics. Nothing here
