@@ -31,6 +31,28 @@ def transient_log(caplog: pytest.LogCaptureFixture) -> typing.Iterator[pytest.Lo
         logger.disabled = disabled
 
 
+# --- the policy registry ----------------------------------------------------------------------
+@pytest.fixture
+def fresh_policies() -> typing.Iterator[None]:
+    """The policy registry as pertinax starts, before and after the test."""
+    from pertinax import policies
+
+    policies.reset()
+    yield
+    policies.reset()
+
+
+# --- the metrics registry ---------------------------------------------------------------------
+@pytest.fixture
+def fresh_metrics() -> typing.Iterator[None]:
+    """Every operation's counters at zero, before and after the test."""
+    from pertinax import metrics
+
+    metrics.reset()
+    yield
+    metrics.reset()
+
+
 # --- real services --------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def redis_server():  # type: ignore[no-untyped-def]

@@ -2,7 +2,7 @@
 ``AsyncRetrying`` and under the candidate's, and every observable event must match.
 
 The scenarios, the recorder and the comparison are those of ``tests/support/differential/``;
-this file only adds the async ways to run a scenario:
+this file (with ``running_async.py`` there) adds the async ways to run a scenario:
 
 * forms: ``@retry`` on an ``async def`` (decorator), ``await AsyncRetrying(...)(fn)`` (call)
   and ``async for attempt in AsyncRetrying(...)`` (iterator);
@@ -13,15 +13,14 @@ this file only adds the async ways to run a scenario:
 
 One deliberate difference is normalised away: when a callback or strategy raises after a
 failed attempt, pertinax sets the attempt's exception as the error's ``__context__`` (tenacity
-leaves it ``None``); see ``_without_callback_context``.
+leaves it ``None``); see ``without_callback_context`` in
+``tests/support/differential/running_async.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-import random
-import warnings
 from typing import Any
 from unittest import mock
 
@@ -31,26 +30,21 @@ import tenacity.asyncio
 from hypothesis import HealthCheck, given, settings
 
 from tests.support.differential import (
-    ARGS,
-    KWARGS,
     ErrA,
     ErrC,
-    HarnessError,
     Recorder,
     Scenario,
-    build_kwargs,
     compare,
     load_candidate,
-    perform,
     scenarios,
 )
+from tests.support.differential.running_async import as_coroutine_function, run_async_form
 
 REFERENCE = tenacity
 CANDIDATE, CANDIDATE_ERROR = load_candidate()
 needs_candidate = pytest.mark.skipif(CANDIDATE is None, reason=str(CANDIDATE_ERROR))
 
 FORMS = ("decorator", "call", "iterator")
-RUN_TIMEOUT = 5.0  # seconds for one scenario in one form; a run takes milliseconds
 FLAVOURS = ("sync", "async")
 
 
@@ -65,171 +59,10 @@ def _settings(n: int) -> settings:
     )
 
 
-# --------------------------------------------------------------------------------------------
-# Running one scenario in one async form
-# --------------------------------------------------------------------------------------------
-
-
-def _as_coroutine_function(fn: Any) -> Any:
-    async def shim(*args: Any, **kwargs: Any) -> Any:
-        return fn(*args, **kwargs)
-
-    return shim
-
-
-def _async_kwargs(lib: Any, sc: Scenario, rec: Recorder, flavour: str) -> dict[str, Any]:
-    kw = build_kwargs(lib, sc, rec)
-    kw["sleep"] = _as_coroutine_function(rec.sleep)
-    if flavour == "async":
-        for name in ("before", "after", "before_sleep", "retry_error_callback"):
-            # Only the recorder's own callbacks: a falsy callback object must stay falsy.
-            if getattr(kw.get(name), "__self__", None) is rec:
-                kw[name] = _as_coroutine_function(kw[name])
-        for name in ("stop", "wait", "retry"):
-            if name in kw and callable(kw[name]):
-                kw[name] = _as_coroutine_function(kw[name])
-    return kw
-
-
-async def _run_async(lib: Any, sc: Scenario, form: str, flavour: str) -> list[Any]:
-    rec = Recorder(lib, sc)
-    ev = rec.events
-    random.seed(sc.seed)
-    holder: dict[str, Any] = {}
-
-    async def fn(*args: Any, **kwargs: Any) -> Any:
-        rec.calls += 1
-        k = rec.calls
-        live = rec.stats_source() if rec.stats_source else None
-        extra = None
-        if form == "decorator":
-            w = holder["wrapped"]
-            extra = (w.retry.statistics is w.statistics, w.statistics is holder["stats0"])
-        ev.append(("call", k, rec.value(args), sorted(kwargs.items()), rec.stats(live), extra))
-        await asyncio.sleep(0)
-        return perform(lib, rec, sc.script[min(k, len(sc.script)) - 1], k)
-
-    rec.label(fn, "fn")
-    try:
-        kw = _async_kwargs(lib, sc, rec, flavour)
-    except HarnessError:
-        raise
-    except BaseException as e:  # noqa: BLE001 - a construction error is an observation
-        ev.append(("build_error", rec.exc(e)))
-        return ev
-
-    final: Any
-    try:
-        if form == "decorator":
-            wrapped = lib.retry(**kw)(fn)
-            holder["wrapped"] = wrapped
-            holder["stats0"] = wrapped.statistics
-            rec.stats_source = lambda: wrapped.statistics
-            ev.append(
-                (
-                    "wrapper",
-                    type(wrapped).__name__,
-                    inspect.iscoroutinefunction(wrapped),
-                    wrapped.__wrapped__ is fn,
-                    wrapped.__name__,
-                    wrapped.statistics == {},
-                    type(wrapped.retry).__name__,
-                )
-            )
-            result = await wrapped(*ARGS, **KWARGS)
-            final = ("returned", rec.value(result))
-        elif form == "call":
-            r = lib.AsyncRetrying(**kw)
-            rec.stats_source = lambda: r.statistics
-            ev.append(("controller", type(r).__name__, r.statistics == {}, str(r)))
-            result = await r(fn, *ARGS, **KWARGS)
-            final = ("returned", rec.value(result))
-        else:
-            r = lib.AsyncRetrying(**kw)
-            rec.stats_source = lambda: r.statistics
-            ev.append(("controller", type(r).__name__, r.statistics == {}, str(r)))
-            first = None
-            async for attempt in r:
-                rs = attempt.retry_state
-                if first is None:
-                    first = rs
-                ev.append(
-                    (
-                        "yield",
-                        type(attempt).__name__,
-                        rs.attempt_number,
-                        rs is first,
-                        rs.outcome is None,
-                    )
-                )
-                ok = False
-                value = None
-                async with attempt as entered:
-                    ev.append(("entered", entered))
-                    value = await fn()
-                    ok = True
-                if ok:
-                    rs.set_result(value)
-            final = ("iteration_ended",)
-    except BaseException as e:  # noqa: BLE001 - everything is recorded and compared
-        if isinstance(e, (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)):
-            raise
-        final = ("raised", rec.exc(e))
-    ev.append(("final", final))
-    ev.append(("statistics", rec.stats(rec.stats_source() if rec.stats_source else None)))
-    if form == "decorator":
-        w = holder.get("wrapped")
-        if w is not None:
-            ev.append(
-                (
-                    "decorator_after",
-                    w.statistics is holder["stats0"],
-                    w.retry.statistics is w.statistics,
-                )
-            )
-    ev.append(("random_after", random.random()))
-    return ev
-
-
-def _without_callback_context(events: list[Any]) -> list[Any]:
-    """Drop ``__context__`` from a final error raised by a callback, strategy or sleep.
-
-    pertinax keeps the failed attempt's exception reachable there on purpose; tenacity leaves
-    it empty. Everything else about the error is still compared.
-    """
-    out = []
-    for e in events:
-        if e[0] == "final" and e[1][0] == "raised":
-            d = dict(e[1][1])
-            if (d.get("origin") or "").startswith("raised-by-") or d["type"] in (
-                "CallbackError",
-                "Runaway",
-            ):
-                d["context"] = "<not compared>"
-            e = ("final", ("raised", d))
-        out.append(e)
-    return out
-
-
-def _run(lib: Any, sc: Scenario, form: str, flavour: str) -> list[Any]:
-    loop = asyncio.new_event_loop()
-    try:
-        with warnings.catch_warnings():
-            # A sync strategy wrapped as async never returns an un-awaited coroutine, but a
-            # scenario may still build a predicate whose coroutine tenacity never awaits.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            # Every attempt yields to the loop, so a driver that never stops is cancelled
-            # here and reported, instead of hanging the suite.
-            run = asyncio.wait_for(_run_async(lib, sc, form, flavour), RUN_TIMEOUT)
-            return _without_callback_context(loop.run_until_complete(run))
-    finally:
-        loop.close()
-
-
 def check_async(sc: Scenario, flavour: str) -> None:
     for form in FORMS:
-        a = _run(REFERENCE, sc, form, flavour)
-        b = _run(CANDIDATE, sc, form, flavour)
+        a = run_async_form(REFERENCE, sc, form, flavour)
+        b = run_async_form(CANDIDATE, sc, form, flavour)
         compare(a, b, f"async form={form} flavour={flavour}: {sc.source()}")
 
 
@@ -342,7 +175,7 @@ async def async_predicate_classes_and_operators(lib: Any, aio: Any, rec: Recorde
             r = lib.AsyncRetrying(
                 retry=strategy,
                 stop=lib.stop_after_attempt(6),
-                sleep=_as_coroutine_function(rec.sleep),
+                sleep=as_coroutine_function(rec.sleep),
             )
             res = await _outcome(rec, r(_scripted(rec, *script)))
             out.append((label, shape, res, rec.calls, r.statistics["attempt_number"]))
@@ -387,7 +220,7 @@ async def every_slot_as_a_coroutine(lib: Any, aio: Any, rec: Recorder) -> Any:
             wait=wait,
             retry=retry,
             retry_error_callback=callback if with_callback else None,
-            sleep=_as_coroutine_function(rec.sleep),
+            sleep=as_coroutine_function(rec.sleep),
         )
         out.append(await _outcome(rec, r(_scripted(rec, ErrA("x")))))
         out.append(rec.stats(r.statistics))
@@ -409,7 +242,7 @@ async def sync_callables_returning_coroutines_are_not_awaited(
     r = lib.AsyncRetrying(
         retry=sync_returning_coroutine,
         stop=lib.stop_after_attempt(3),
-        sleep=_as_coroutine_function(rec.sleep),
+        sleep=as_coroutine_function(rec.sleep),
     )
     return [await _outcome(rec, r(_scripted(rec, 1))), rec.calls]
 
@@ -438,7 +271,7 @@ async def sync_function_with_an_async_sleep(lib: Any, aio: Any, rec: Recorder) -
 @case
 async def reraise_and_try_again(lib: Any, aio: Any, rec: Recorder) -> Any:
     out = []
-    sleep = _as_coroutine_function(rec.sleep)
+    sleep = as_coroutine_function(rec.sleep)
     for reraise in (False, True):
         for how in ("bare", "cause", "context"):
 
@@ -521,7 +354,7 @@ async def iterator_result_predicates(lib: Any, aio: Any, rec: Recorder) -> Any:
     for strategy in (lib.retry_if_result(lambda x: x < 3), aio.retry_if_result(lt_3)):
         attempts = 0
         async for attempt in lib.AsyncRetrying(
-            retry=strategy, sleep=_as_coroutine_function(rec.sleep)
+            retry=strategy, sleep=as_coroutine_function(rec.sleep)
         ):
             with attempt:
                 attempts += 1
@@ -533,7 +366,7 @@ async def iterator_result_predicates(lib: Any, aio: Any, rec: Recorder) -> Any:
 @case
 async def direct_aiter_anext_like_stamina(lib: Any, aio: Any, rec: Recorder) -> Any:
     r = lib.AsyncRetrying(
-        reraise=True, stop=lib.stop_after_attempt(3), sleep=_as_coroutine_function(rec.sleep)
+        reraise=True, stop=lib.stop_after_attempt(3), sleep=as_coroutine_function(rec.sleep)
     )
     it = r.__aiter__()
     numbers = []
@@ -563,4 +396,8 @@ def test_the_harness_notices_a_difference() -> None:
     )
     sc2 = Scenario(script=(("return", "ok"),), stop="stop_after_attempt(3)")
     with pytest.raises(AssertionError):
-        compare(_run(REFERENCE, sc1, "call", "async"), _run(CANDIDATE, sc2, "call", "async"), "x")
+        compare(
+            run_async_form(REFERENCE, sc1, "call", "async"),
+            run_async_form(CANDIDATE, sc2, "call", "async"),
+            "x",
+        )

@@ -1,7 +1,7 @@
 """pertinax.Policy: a named, immutable bundle of Retrying arguments.
 
 Each behaviour is checked in sync and async forms, and the decorated forms against tenacity's
-own ``retry(...)`` with the same arguments.
+own ``retry(...)`` with the same arguments (in ``test_policy_differential.py``).
 """
 
 from __future__ import annotations
@@ -30,33 +30,9 @@ from pertinax import (
     wait_fixed,
 )
 
+from tests.support.policy_helpers import Fatal, Flaky, flaky
 
-class Flaky(Exception):
-    pass
-
-
-class Fatal(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def _clean_registry():
-    yield
-    policies.reset()
-
-
-def failing(times: int, exc: type[Exception] = Flaky):
-    """A function that raises ``exc`` ``times`` times, then returns "ok"; ``calls`` counts."""
-    calls: list[int] = []
-
-    def fn() -> str:
-        calls.append(1)
-        if len(calls) <= times:
-            raise exc(f"failure {len(calls)}")
-        return "ok"
-
-    fn.calls = calls  # type: ignore[attr-defined]
-    return fn
+pytestmark = pytest.mark.usefixtures("fresh_policies")
 
 
 def every_argument() -> dict[str, object]:
@@ -109,7 +85,7 @@ def test_changing_a_functions_strategies_never_changes_the_policy() -> None:
         retry=retry_if_exception_type(Flaky),
         sleep=lambda s: None,
     )
-    first, second = policy(failing(10)), policy(failing(10))
+    first, second = policy(flaky(10, Flaky)), policy(flaky(10, Flaky))
     first.retry.stop.max_attempt_number = 1
     first.retry.wait.wait_funcs[0].multiplier = 0
     first.retry.retry.exception_types = Fatal
@@ -127,7 +103,7 @@ def test_changing_a_functions_strategies_never_changes_the_policy() -> None:
     controller = policy.retrying()
     controller.stop.max_attempt_number = 7
     assert policy.kwargs["stop"].max_attempt_number == 3
-    named = retry(policy="api")(failing(0))
+    named = retry(policy="api")(flaky(0, Flaky))
     named.retry.stop.max_attempt_number = 9
     assert policies.API.kwargs["stop"].max_attempt_number == 3
     assert policies.API.kwargs["wait"].fallback.multiplier == 2
@@ -160,7 +136,7 @@ def test_bad_argument_names_policy_argument_and_value(key, value, error) -> None
 @pytest.mark.parametrize("wait", [None, 0, 0.0])
 def test_no_wait_spellings_are_accepted_as_retrying_accepts_them(wait) -> None:
     policy = Policy("p", wait=wait, stop=stop_after_attempt(2), sleep=lambda s: None)
-    fn = policy(failing(1))
+    fn = policy(flaky(1, Flaky))
     assert fn() == "ok"
 
 
@@ -233,7 +209,7 @@ def test_presets_pickle(policy: Policy) -> None:
 def test_pickled_policy_still_retries() -> None:
     policy = Policy("p", stop=stop_after_attempt(3), retry=retry_if_exception_type(Flaky))
     again = pickle.loads(pickle.dumps(policy))
-    fn = again(failing(2))
+    fn = again(flaky(2, Flaky))
     assert fn() == "ok"
     assert len(fn.__wrapped__.calls) == 3
 
@@ -257,7 +233,7 @@ def test_equality_is_by_value() -> None:
 def test_decorates_a_sync_function_and_names_the_operation() -> None:
     pertinax.metrics.reset()
     policy = Policy("policy-sync-op", stop=stop_after_attempt(3), sleep=lambda s: None)
-    fn = policy(failing(1))
+    fn = policy(flaky(1, Flaky))
     assert fn() == "ok"
     assert fn.retry.stop.max_attempt_number == 3
     stats = pertinax.metrics.snapshot()["policy-sync-op"]
@@ -297,7 +273,7 @@ def test_logs_name_the_policy(caplog: pytest.LogCaptureFixture) -> None:
         sleep=lambda s: None,
         log_levels={"retrying": "WARNING"},
     )
-    fn = policy(failing(1))
+    fn = policy(flaky(1, Flaky))
     with caplog.at_level(logging.WARNING, logger="pertinax"):
         fn()
     records = [r for r in caplog.records if r.name == "pertinax.retrying"]
@@ -355,7 +331,7 @@ def test_replace_makes_a_new_policy() -> None:
 
 def test_retry_with_a_policy_object_binds_its_settings_and_explicit_arguments_win() -> None:
     policy = Policy("bound", stop=stop_after_attempt(3), sleep=lambda s: None, reraise=True)
-    fn = retry(policy=policy, stop=stop_after_attempt(5))(failing(10))
+    fn = retry(policy=policy, stop=stop_after_attempt(5))(flaky(10, Flaky))
     with pytest.raises(Flaky):
         fn()
     assert len(fn.__wrapped__.calls) == 5
@@ -369,14 +345,14 @@ def test_retry_with_a_policy_object_binds_its_settings_and_explicit_arguments_wi
 
 def test_retry_keeps_tenacitys_signature() -> None:
     assert str(inspect.signature(retry)) == str(inspect.signature(tenacity.retry))
-    fn = retry(policy=None, stop=stop_after_attempt(2), reraise=True)(failing(5))
+    fn = retry(policy=None, stop=stop_after_attempt(2), reraise=True)(flaky(5, Flaky))
     with pytest.raises(Flaky):
         fn()
     assert len(fn.__wrapped__.calls) == 2
     with pytest.raises(TypeError, match="keyword"):
         retry(lambda s: None, policy="api")
     with pytest.raises(TypeError, match="policy must be"):
-        retry(policy=3)(failing(0))
+        retry(policy=3)(flaky(0, Flaky))
 
 
 def test_policy_is_shared_safely_between_threads() -> None:
@@ -384,7 +360,7 @@ def test_policy_is_shared_safely_between_threads() -> None:
     results: list[str] = []
 
     def worker() -> None:
-        fn = policy(failing(2))
+        fn = policy(flaky(2, Flaky))
         results.append(fn())
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
@@ -393,96 +369,3 @@ def test_policy_is_shared_safely_between_threads() -> None:
     for thread in threads:
         thread.join()
     assert results == ["ok"] * 8
-
-
-# --- differential: a policy behaves exactly like tenacity.retry(...) with its arguments ----
-
-
-def scenario(lib, **kwargs):
-    """Runs a function that fails twice (Flaky), then raises Fatal, under ``lib.retry``;
-    returns every observable event."""
-    events: list[object] = []
-
-    def before_sleep(state) -> None:
-        events.append(("before_sleep", state.attempt_number, type(state.outcome.exception())))
-
-    fn = failing(2, Flaky)
-
-    def body() -> str:
-        try:
-            return fn()
-        finally:
-            events.append(("attempt", len(fn.calls)))
-
-    full = {
-        "sleep": lambda s: events.append(("sleep", float(s))),
-        "before_sleep": before_sleep,
-        **kwargs,
-    }
-    decorated = lib(**full)(body)
-    try:
-        events.append(("result", decorated()))
-    except BaseException as exc:
-        inner = exc.last_attempt.exception() if hasattr(exc, "last_attempt") else exc
-        events.append(("raised", type(exc).__name__, type(inner).__name__))
-    events.append(("statistics", decorated.statistics["attempt_number"]))
-    return events
-
-
-DIFFERENTIAL = [
-    {"stop": "stop_after_attempt(3)", "wait": "wait_exponential(multiplier=2, min=1, max=30)"},
-    {"stop": "stop_after_attempt(2)", "wait": "wait_fixed(0.5)", "reraise": True},
-    {"stop": "stop_after_attempt(5)", "retry": "retry_if_exception_type(Fatal)"},
-    {"stop": "stop_after_attempt(4)", "wait": "wait_incrementing(start=1, increment=2)"},
-]
-
-
-def build(lib, spec: dict[str, object]) -> dict[str, object]:
-    namespace = {
-        "Fatal": Fatal,
-        **{n: getattr(lib, n) for n in dir(lib) if n.startswith(("stop_", "wait_", "retry_"))},
-    }
-    return {k: eval(v, namespace) if isinstance(v, str) else v for k, v in spec.items()}
-
-
-@pytest.mark.parametrize("spec", DIFFERENTIAL)
-def test_differential_policy_against_tenacity(spec) -> None:
-    expected = scenario(tenacity.retry, **build(tenacity, spec))
-
-    def by_policy(**kwargs):
-        return Policy("diff", **kwargs)
-
-    assert scenario(by_policy, **build(pertinax, spec)) == expected
-
-    def by_name(**kwargs):
-        policies.register(Policy("diff-named", **{k: v for k, v in kwargs.items() if k != "sleep"}))
-        return retry(policy="diff-named", sleep=kwargs["sleep"])
-
-    assert scenario(by_name, **build(pertinax, spec)) == expected
-
-
-@pytest.mark.parametrize("spec", DIFFERENTIAL)
-def test_async_differential_policy_against_tenacity(spec) -> None:
-    async def run(lib, decorate) -> list[object]:
-        events: list[object] = []
-        calls: list[int] = []
-
-        async def sleep(seconds: float) -> None:
-            events.append(("sleep", float(seconds)))
-
-        async def body() -> str:
-            calls.append(1)
-            events.append(("attempt", len(calls)))
-            if len(calls) <= 2:
-                raise Flaky("x")
-            return "ok"
-
-        decorated = decorate(sleep=sleep, **build(lib, spec))(body)
-        try:
-            events.append(("result", await decorated()))
-        except BaseException as exc:
-            events.append(("raised", type(exc).__name__))
-        return events
-
-    expected = asyncio.run(run(tenacity, tenacity.retry))
-    assert asyncio.run(run(pertinax, lambda **kw: Policy("adiff", **kw))) == expected

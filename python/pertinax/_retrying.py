@@ -12,6 +12,7 @@ import typing as t
 from abc import ABC, abstractmethod
 
 from . import _pertinax
+from . import _python_driving as _driving
 from . import logs as _logs
 from ._outcome import AttemptManager, DoAttempt, DoSleep, IterState, RetryError
 from ._pertinax import CircuitBreaker, RetryBudget, RetryCallState
@@ -330,13 +331,7 @@ class BaseRetrying(ABC):
         kwargs: dict[str, t.Any] | None,
     ) -> t.Any:
         # tenacity's own wrapper, for controllers whose class overrides its methods.
-        if not self.enabled:
-            return f(*args, **(kwargs or {}))
-        copy = self.copy()
-        statistics.clear()
-        copy._local.statistics = statistics
-        self._local.statistics = statistics
-        return copy(f, *args, **(kwargs or {}))
+        return _driving.call_wrapped(self, f, statistics, args, kwargs)
 
     def iter(self, retry_state: RetryCallState) -> DoAttempt | DoSleep | t.Any:
         """One decision for ``retry_state``: a ``DoAttempt``, a ``DoSleep``, or the final
@@ -354,26 +349,12 @@ class BaseRetrying(ABC):
         # `begin`, gets one of the generators below.
         return _pertinax.iterate(self)
 
+    # The generators `iterate` falls back to (named by the engine).
     def _iterate_disabled(self) -> t.Generator[AttemptManager, None, None]:
-        retry_state = RetryCallState(self, None, (), {})
-        yield AttemptManager(retry_state=retry_state)
-        outcome = retry_state.outcome
-        failure = outcome.exception() if outcome is not None and outcome.failed else None
-        if failure is not None:
-            raise failure
+        return _driving.iterate_disabled(self)
 
     def _iterate_with_iter(self) -> t.Generator[AttemptManager, None, None]:
-        self.begin()
-        retry_state = RetryCallState(self, None, (), {})
-        while True:
-            do = self.iter(retry_state=retry_state)
-            if isinstance(do, DoAttempt):
-                yield AttemptManager(retry_state=retry_state)
-            elif isinstance(do, DoSleep):
-                retry_state.prepare_for_next_attempt()
-                self.sleep(do)
-            else:
-                break
+        return _driving.iterate_with_iter(self)
 
     @abstractmethod
     def __call__(
@@ -395,22 +376,7 @@ class Retrying(BaseRetrying):
         self, fn: t.Callable[..., t.Any], args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
     ) -> t.Any:
         # A subclass that overrides iter() is driven through it, as tenacity drives it.
-        self.begin()
-        retry_state = RetryCallState(self, fn, args, kwargs)
-        while True:
-            do = self.iter(retry_state=retry_state)
-            if isinstance(do, DoAttempt):
-                try:
-                    result = fn(*args, **kwargs)
-                except BaseException as exc:
-                    retry_state.set_exception((type(exc), exc, exc.__traceback__))
-                else:
-                    retry_state.set_result(result)
-            elif isinstance(do, DoSleep):
-                retry_state.prepare_for_next_attempt()
-                self.sleep(do)
-            else:
-                return do
+        return _driving.call_with_iter(self, fn, args, kwargs)
 
 
 Retrying._ENGINE_DRIVEN = Retrying

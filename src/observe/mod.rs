@@ -6,6 +6,7 @@
 pub mod alert;
 pub mod call;
 pub mod events;
+pub mod histogram;
 pub mod metrics;
 pub mod plan;
 pub mod report;

@@ -192,6 +192,27 @@ pub fn not_callable(family: &str, argument: &str, obj: &Bound<'_, PyAny>) -> Err
     }
 }
 
+/// Reads a strategy argument as a float, with an error that names the strategy, the argument
+/// and the value, instead of a `TypeError` from deep inside the arithmetic.
+pub fn arg_f64(
+    strategy: &'static str,
+    argument: &'static str,
+    value: &Bound<'_, PyAny>,
+) -> Result<f64, Error> {
+    value
+        .extract::<f64>()
+        .map_err(|_| bad_arg(strategy, argument, value))
+}
+
+#[cold]
+pub fn bad_arg(strategy: &'static str, argument: &'static str, value: &Bound<'_, PyAny>) -> Error {
+    Error::NotANumber {
+        strategy,
+        argument,
+        value: Shown::of(value),
+    }
+}
+
 /// Changes to the attributes of strategy objects that some plan has read.
 ///
 /// tenacity reads a strategy's attributes on every call, so `fn.retry.stop.max_attempt_number
@@ -214,6 +235,40 @@ pub fn generation() -> u64 {
 /// Makes every plan compiled so far stale (a process-wide setting that plans read changed).
 pub fn invalidate_all() {
     GENERATION.fetch_add(1, Ordering::AcqRel);
+}
+
+/// What a strategy object compiles to before its attributes are read.
+pub enum Found<K> {
+    /// An exact instance of a built-in class (marked as read by a plan).
+    Kind(K),
+    /// Anything else that can be called: called as Python with the state.
+    Python(Callback),
+    /// Not callable: the error names the family and the argument.
+    Invalid(Error),
+}
+
+/// Classifies a strategy given as `argument` (`wait`, or a combinator's argument) of a
+/// `family`: a class of `builtin`, else of `own()` (pertinax's classes outside tenacity's
+/// modules, looked up only then), is a kind.
+pub fn find_kind<K: Copy + 'static>(
+    obj: &Bound<'_, PyAny>,
+    family: &str,
+    argument: &str,
+    builtin: &Registry<K>,
+    own: impl FnOnce() -> PyResult<Option<&'static Registry<K>>>,
+) -> PyResult<Found<K>> {
+    let kind = match builtin.classify(obj) {
+        Some(kind) => Some(kind),
+        None => own()?.and_then(|own| own.classify(obj)),
+    };
+    Ok(match kind {
+        Some(kind) => {
+            mark_compiled(obj);
+            Found::Kind(kind)
+        }
+        None if obj.is_callable() => Found::Python(Callback::new(obj.clone().unbind())),
+        None => Found::Invalid(not_callable(family, argument, obj)),
+    })
 }
 
 /// Remembers that a plan read this strategy object.

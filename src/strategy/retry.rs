@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
-use super::{loaded_registry, registry, Callback, Registry};
+use super::{find_kind, loaded_registry, registry, Callback, Found, Registry};
 use crate::errors::{Error, Shown};
 use crate::state::{OutcomeRef, StateView};
 
@@ -116,18 +116,11 @@ impl Retry {
     /// Compiles a strategy given as `argument` (`retry`, or a combinator's argument).
     fn compile_as(obj: &Bound<'_, PyAny>, argument: &str) -> PyResult<Retry> {
         let py = obj.py();
-        let kind = match classes(py)?.classify(obj) {
-            Some(kind) => Some(kind),
-            None => own_classes(py)?.and_then(|own| own.classify(obj)),
-        };
-        let Some(kind) = kind else {
-            if !obj.is_callable() {
-                return Ok(Retry::Invalid(super::not_callable("retry", argument, obj)));
-            }
-            return Ok(Retry::Python(Callback::new(obj.clone().unbind())));
-        };
-        super::mark_compiled(obj);
-        Retry::from_kind(obj, kind)
+        match find_kind(obj, "retry", argument, classes(py)?, || own_classes(py))? {
+            Found::Kind(kind) => Retry::from_kind(obj, kind),
+            Found::Python(cb) => Ok(Retry::Python(cb)),
+            Found::Invalid(e) => Ok(Retry::Invalid(e)),
+        }
     }
 
     /// Reads a built-in strategy called directly (`retry_x(...)(retry_state)`), even from a

@@ -3,9 +3,8 @@
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
-use super::{registry, Callback, Registry};
+use super::{arg_f64, find_kind, registry, Callback, Found, Registry};
 use crate::errors::Error;
-use crate::num::arg_f64;
 use crate::state::StateView;
 
 #[derive(Debug)]
@@ -82,15 +81,11 @@ impl Stop {
     /// Compiles a strategy given as `argument` (`stop`, or a combinator's argument).
     fn compile_as(obj: &Bound<'_, PyAny>, argument: &str) -> PyResult<Stop> {
         let py = obj.py();
-        let kind = classes(py)?.classify(obj);
-        let Some(kind) = kind else {
-            if !obj.is_callable() {
-                return Ok(Stop::Invalid(super::not_callable("stop", argument, obj)));
-            }
-            return Ok(Stop::Python(Callback::new(obj.clone().unbind())));
-        };
-        super::mark_compiled(obj);
-        Stop::from_kind(obj, kind)
+        match find_kind(obj, "stop", argument, classes(py)?, || Ok(None))? {
+            Found::Kind(kind) => Stop::from_kind(obj, kind),
+            Found::Python(cb) => Ok(Stop::Python(cb)),
+            Found::Invalid(e) => Ok(Stop::Invalid(e)),
+        }
     }
 
     /// Reads a built-in strategy called directly (`stop_x(...)(retry_state)`), even from a

@@ -10,6 +10,7 @@ import functools
 import typing as t
 
 from .. import _pertinax, _utils
+from .. import _python_driving as _driving
 from .._outcome import AttemptManager, DoAttempt, DoSleep, RetryError
 from .._pertinax import RetryCallState
 from .._retrying import _WRAPPER_ASSIGNMENTS, BaseRetrying, _retry_with
@@ -125,22 +126,7 @@ class AsyncRetrying(BaseRetrying):
         fn_is_async: bool,
     ) -> t.Any:
         # A subclass that overrides iter() is driven through it, as tenacity drives it.
-        self.begin()
-        retry_state = RetryCallState(self, fn, args, kwargs)
-        while True:
-            do = await self.iter(retry_state=retry_state)
-            if isinstance(do, DoAttempt):
-                try:
-                    result = await fn(*args, **kwargs) if fn_is_async else fn(*args, **kwargs)
-                except BaseException as exc:
-                    retry_state.set_exception((type(exc), exc, exc.__traceback__))
-                else:
-                    retry_state.set_result(result)
-            elif isinstance(do, DoSleep):
-                retry_state.prepare_for_next_attempt()
-                await self.sleep(do)
-            else:
-                return do
+        return await _driving.call_with_iter_async(self, fn, args, kwargs, fn_is_async)
 
     @override
     async def iter(self, retry_state: "RetryCallState") -> DoAttempt | DoSleep | t.Any:
@@ -229,11 +215,7 @@ class AsyncRetrying(BaseRetrying):
         # tenacity's own wrapper, for controllers whose class overrides its methods.
         if not self.enabled:
             return await f(*args, **kwargs)
-        copy = self.copy()
-        statistics.clear()
-        copy._local.statistics = statistics
-        self._local.statistics = statistics
-        return await copy(f, *args, **kwargs)
+        return await _driving.copy_sharing_statistics(self, statistics)(f, *args, **kwargs)
 
 
 AsyncRetrying._ENGINE_DRIVEN = AsyncRetrying

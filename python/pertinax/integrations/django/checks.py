@@ -30,27 +30,16 @@ from django.core.checks import CheckMessage, Error
 from django.utils.module_loading import import_string
 
 from pertinax import logs
-from pertinax._settings import KEYS
+from pertinax._settings import FLAT, KEYS
 
 from . import conf
 
 __all__ = ["check_settings"]
 
-# The per-policy keys `pertinax.policies.configure` reads: the checks name the same ones.
+# The per-policy keys `pertinax.policies.configure` reads, and the guide's flat keys by
+# suffix: the checks name the same ones.
 POLICY_KEYS = KEYS
 WAIT_KEYS = ("wait", "multiplier", "min", "max", "jitter", "deadline")
-# The guide's flat keys, by suffix.
-FLAT_SUFFIXES = {
-    "MAX_ATTEMPTS": "attempts",
-    "BACKOFF_MULTIPLIER": "multiplier",
-    "MIN_WAIT": "min",
-    "MAX_WAIT": "max",
-    "WAIT": "wait",
-    "JITTER": "jitter",
-    "DEADLINE": "deadline",
-    "RETRY_ON": "retry_on",
-    "LOG_LEVEL": "log_level",
-}
 MIDDLEWARE_PATH = "pertinax.integrations.django.middleware.RetryMiddleware"
 HTTP_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE")
 
@@ -172,7 +161,7 @@ def _field(key: object) -> str | None:
         return None
     if key in POLICY_KEYS:
         return key
-    for suffix, field in FLAT_SUFFIXES.items():
+    for suffix, field in FLAT.items():
         if key.endswith("_" + suffix):
             return field
     return None
