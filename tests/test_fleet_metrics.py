@@ -150,10 +150,7 @@ def test_processes_publish_on_demand_and_the_reader_sums_them_exactly(
     client = store.client
     keys = sorted(k.decode() for k in client.scan_iter(match=f"{prefix}:*"))
     pids = sorted(str(w.process.pid) for w in fleet)
-    assert keys == sorted(
-        [f"{prefix}:metrics:index"]
-        + [f"{prefix}:metrics:{socket.gethostname()}:{pid}" for pid in pids]
-    )
+    assert keys == sorted(f"{prefix}:metrics:{socket.gethostname()}:{pid}" for pid in pids)
     assert all(0 < client.pttl(k) <= 30_000 for k in keys)
 
 

@@ -9,9 +9,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyString};
 use pyo3::{PyTraverseError, PyVisit};
 
-use crate::resilience::breaker::{Breaker, BreakerConfig, Outcome};
+use crate::resilience::breaker::{Breaker, BreakerConfig, Outcome, State};
 use crate::resilience::budget::{Budget, BudgetConfig};
-use crate::resilience::guard::{self, now_ns, BreakerGuard, BudgetGuard, Ticket};
+use crate::resilience::guard::{self, BreakerGuard, BudgetGuard, Ticket};
 use crate::resilience::ConfigError;
 
 #[cold]
@@ -179,9 +179,9 @@ impl RetryBudget {
         budget_dict(py, &self.guard)
     }
 
-    /// Refills the local tokens and zeroes the totals.
-    fn reset(&self) {
-        self.guard.reset();
+    /// Refills the tokens and zeroes the totals (with a store, the shared ones too).
+    fn reset(slf: &Bound<'_, Self>) {
+        slf.get().guard.reset_everywhere(slf.as_any());
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
@@ -355,16 +355,14 @@ impl CircuitBreaker {
         Ok(())
     }
 
-    /// Opens the breaker now (local state only).
-    fn trip(&self, py: Python<'_>) {
-        let change = self.guard.breaker.trip(now_ns());
-        self.guard.note(py, change);
+    /// Opens the breaker now (with a store, for every process).
+    fn trip(slf: &Bound<'_, Self>) {
+        slf.get().guard.switch(slf.as_any(), State::Open);
     }
 
-    /// Closes the breaker with an empty window (local state only).
-    fn reset(&self, py: Python<'_>) {
-        let change = self.guard.breaker.reset();
-        self.guard.note(py, change);
+    /// Closes the breaker with an empty window (with a store, for every process).
+    fn reset(slf: &Bound<'_, Self>) {
+        slf.get().guard.switch(slf.as_any(), State::Closed);
     }
 
     /// Totals this process saw, the state, and the local window's failure rate.

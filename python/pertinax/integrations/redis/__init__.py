@@ -9,7 +9,15 @@ name, same store prefix) then shares one state::
 
 Each change is one Lua script, so it is atomic: two processes never both see "closed" after
 the limit was reached, and a budget never pays more than its allowance. In half-open state a
-lease key decides which single process sends the trial calls; the rest keep failing fast.
+lease (kept in the breaker's own key) decides which single process sends the trial calls; the
+rest keep failing fast.
+
+An operator's switches act on the fleet: ``breaker.trip()`` opens the breaker for every
+process, ``breaker.reset()`` closes it for every process with an empty window, and
+``budget.reset()`` refills the shared budget and zeroes its shared totals. Each also changes
+this process's local state, which decides whenever Redis does not answer; if Redis does not
+answer (such a switch tries Redis even while the store is leaving it alone), the switch
+reaches this process only, and the store logs a warning saying so.
 
 A call never waits on Redis longer than ``timeout`` seconds, and redis-py's own retries are
 off. When Redis cannot answer, the store logs once (``pertinax.redis``), leaves Redis alone
@@ -17,12 +25,15 @@ for ``reconnect_after`` seconds and then tries again. Meanwhile, with ``fail_ope
 default) each process's local state decides, as if it had no store; with ``fail_open=False``
 the budget refuses every retry and the breaker refuses every call.
 
-Keys are ``{prefix}:budget:{name}``, ``{prefix}:breaker:{name}`` and its ``:lease``; each
-expires ``ttl`` seconds after its last change (and never before an open breaker's wait ends).
+Keys are ``{prefix}:budget:{name}`` and ``{prefix}:breaker:{name}``, one hash each, which
+every script declares and is the only key it touches (so the store works on Redis Cluster
+too: pass ``cluster=True``); each expires ``ttl`` seconds after its last change (and never
+before an open breaker's wait ends).
 
 The metrics registry publishes through the store too: :class:`MetricsPublisher` writes this
-process's :func:`pertinax.metrics.snapshot` under ``{prefix}:metrics:{host}:{pid}`` (expiring
-unless published again), and :meth:`RedisStore.fleet_metrics` sums every live one.
+process's :func:`pertinax.metrics.snapshot` (with its budgets and breakers) under
+``{prefix}:metrics:{host}:{pid}``, expiring unless published again, and
+:meth:`RedisStore.fleet_metrics` finds every live one (``SCAN``) and merges them.
 """
 
 import json
@@ -44,13 +55,14 @@ except ImportError as e:  # pragma: no cover - exercised by a test that hides th
         "pertinax.integrations.redis needs redis-py: pip install 'pertinax[redis]'"
     ) from e
 
-from . import _scripts
-from .fleet import MetricsPublisher, sum_snapshots
+from . import _scripts, fleet
+from ._merge import merge_breakers, merge_budgets, sum_snapshots
+from .fleet import MetricsPublisher
 
 if t.TYPE_CHECKING:
     from pertinax import CircuitBreaker, RetryBudget
 
-__all__ = ["MetricsPublisher", "RedisStore", "sum_snapshots"]
+__all__ = ["MetricsPublisher", "RedisStore", "merge_breakers", "merge_budgets", "sum_snapshots"]
 
 _log = logging.getLogger("pertinax.redis")
 _UNIT = 1_000_000
@@ -145,10 +157,11 @@ class RedisStore:
             for name in (
                 "BUDGET_WITHDRAW",
                 "BUDGET_DEPOSIT",
+                "BUDGET_RESET",
                 "BREAKER_ACQUIRE",
                 "BREAKER_RECORD",
-                "METRICS_PUBLISH",
-                "METRICS_READ",
+                "BREAKER_TRIP",
+                "BREAKER_RESET",
             )
         }
         self._lock = threading.Lock()
@@ -199,10 +212,9 @@ class RedisStore:
     def breaker_acquire(
         self, breaker: "CircuitBreaker"
     ) -> tuple[bool, bool, float, _Change] | None:
-        key = self.key("breaker", breaker.name)
         reply = self._run(
             "BREAKER_ACQUIRE",
-            [key, f"{key}:lease"],
+            [self.key("breaker", breaker.name)],
             [
                 self._owner_id(),
                 round(self.lease * 1000),
@@ -218,10 +230,9 @@ class RedisStore:
         return (bool(allowed), bool(trial), int(remaining) / 1000, _change(before, after))
 
     def breaker_record(self, breaker: "CircuitBreaker", trial: bool, outcome: str) -> _Change:
-        key = self.key("breaker", breaker.name)
         reply = self._run(
             "BREAKER_RECORD",
-            [key, f"{key}:lease"],
+            [self.key("breaker", breaker.name)],
             [
                 int(trial),
                 outcome,
@@ -235,18 +246,47 @@ class RedisStore:
         )
         return None if reply is None else _change(*reply)
 
+    # --- an operator's switches: forced through to Redis, reaching the fleet -------------------
+
+    def budget_reset(self, budget: "RetryBudget") -> bool | None:
+        """Refills the shared budget and zeroes its shared totals; None if Redis did not
+        answer."""
+        reply = self._run("BUDGET_RESET", [self.key("budget", budget.name)], [], force=True)
+        if reply is None:
+            self._local_only("retry budget", budget.name, "reset")
+            return None
+        return True
+
+    def breaker_trip(self, breaker: "CircuitBreaker") -> tuple[str, str] | None:
+        """Opens the breaker for the fleet: ``(state before, "open")``, or None if Redis did
+        not answer."""
+        reply = self._run(
+            "BREAKER_TRIP",
+            [self.key("breaker", breaker.name)],
+            [round(breaker.open_for * 1000), self._ttl_ms(breaker)],
+            force=True,
+        )
+        if reply is None:
+            self._local_only("circuit breaker", breaker.name, "tripped")
+            return None
+        return (_text(reply[0]), _text(reply[1]))
+
+    def breaker_reset(self, breaker: "CircuitBreaker") -> tuple[str, str] | None:
+        """Closes the breaker for the fleet, with an empty window: ``(state before,
+        "closed")``, or None if Redis did not answer."""
+        reply = self._run(
+            "BREAKER_RESET", [self.key("breaker", breaker.name)], [self._ttl_ms()], force=True
+        )
+        if reply is None:
+            self._local_only("circuit breaker", breaker.name, "reset")
+            return None
+        return (_text(reply[0]), _text(reply[1]))
+
     # --- reading the shared state ------------------------------------------------------------
 
     def budget_stats(self, name: str) -> dict[str, float]:
         """The fleet's totals for a budget: retries, exhausted, successes, available."""
-        raw = self._client.hgetall(self.key("budget", name))
-        get = {_text(k): float(v) for k, v in raw.items()}
-        return {
-            "retries": get.get("retries", 0.0),
-            "exhausted": get.get("exhausted", 0.0),
-            "successes": get.get("successes", 0.0),
-            "available": get["tokens"] / _UNIT if "tokens" in get else float("nan"),
-        }
+        return _budget_fields(self._client.hgetall(self.key("budget", name)))
 
     def breaker_stats(self, name: str) -> dict[str, t.Any]:
         """The fleet's view of a breaker: state and transition counts."""
@@ -267,40 +307,89 @@ class RedisStore:
     def publish_metrics(
         self, snapshot: t.Mapping[str, t.Any] | None = None, *, expire_after: float = 30.0
     ) -> bool:
-        """Writes this process's snapshot (by default :func:`pertinax.metrics.snapshot`), to
-        expire after ``expire_after`` seconds unless published again. False if Redis did not
-        answer within the timeout."""
-        if snapshot is None:
-            from pertinax import metrics
+        """Writes this process's snapshot (by default :func:`pertinax.metrics.snapshot`, with
+        :func:`~pertinax.metrics.budgets` and :func:`~pertinax.metrics.breakers`), to expire
+        after ``expire_after`` seconds unless published again. False if Redis did not answer
+        within the timeout."""
+        from pertinax import metrics
 
-            snapshot = metrics.snapshot()
-        payload = json.dumps(
-            {"host": socket.gethostname(), "pid": os.getpid(), "operations": snapshot},
-            separators=(",", ":"),
-        )
+        published: dict[str, t.Any] = {"host": socket.gethostname(), "pid": os.getpid()}
+        if snapshot is None:
+            published.update(
+                operations=metrics.snapshot(),
+                budgets=metrics.budgets(),
+                breakers=metrics.breakers(),
+            )
+        else:
+            published["operations"] = dict(snapshot)
+        payload = json.dumps(published, separators=(",", ":"))
         ttl_ms = max(1, round(expire_after * 1000))
-        reply = self._run(
-            "METRICS_PUBLISH", [self.key("metrics", "index"), self.metrics_key()], [payload, ttl_ms]
-        )
-        return reply is not None
+        key = self.metrics_key()
+        return self._call(lambda: self._client.set(key, payload, px=ttl_ms)) is not None
 
     def fleet_metrics(self) -> dict[str, t.Any] | None:
-        """Every live process's published snapshot, summed: ``{"processes": n, "hosts":
-        [...], "operations": {name: counters}}``; None if Redis did not answer."""
-        reply = self._run("METRICS_READ", [self.key("metrics", "index")], [])
-        if reply is None:
+        """Every live process's published snapshot, merged: ``{"processes": n, "hosts":
+        [...], "operations": {name: counters}, "budgets": {...}, "breakers": {...}}`` (see
+        :mod:`pertinax.integrations.redis._merge` for what is summed and how); None if Redis
+        did not answer."""
+        raw = self._call(self._read_published)
+        if raw is None:
             return None
-        snapshots = []
-        for raw in reply:
-            try:
-                snapshots.append(json.loads(raw))
-            except ValueError:  # not ours: a key someone else wrote under the prefix
-                continue
+        snapshots = fleet.parse_published(raw)
+        budgets = fleet.tables(snapshots, "budgets")
+        breakers = fleet.tables(snapshots, "breakers")
+        shared_budgets, shared_breakers = self._shared(
+            sorted({n for table in budgets for n in table}),
+            sorted({n for table in breakers for n in table}),
+        )
         return {
             "processes": len(snapshots),
             "hosts": sorted({str(s.get("host")) for s in snapshots}),
-            "operations": sum_snapshots(s.get("operations") or {} for s in snapshots),
+            "operations": sum_snapshots(fleet.tables(snapshots, "operations")),
+            "budgets": merge_budgets(budgets, shared_budgets),
+            "breakers": merge_breakers(breakers, shared_breakers),
         }
+
+    def _read_published(self) -> list[t.Any]:
+        # Keys are listed, then read one by one in a pipeline, so that no script reads a key
+        # it did not declare, and each read goes to the node holding its key on a cluster.
+        pattern = f"{_glob_escape(self.prefix)}:metrics:*"
+        keys = list(self._client.scan_iter(match=pattern, count=1000))
+        pipe = self._client.pipeline(transaction=False)
+        for key in keys:
+            pipe.get(key)
+        # A key of another type (an older pertinax's index) fails alone; parse_published
+        # skips the error.
+        return list(pipe.execute(raise_on_error=False)) if keys else []
+
+    def _shared(
+        self, budgets: list[str], breakers: list[str]
+    ) -> tuple[dict[str, dict[str, float]], dict[str, str]]:
+        """The store's own state of the budgets and breakers the processes reported (those
+        whose key exists under this prefix)."""
+
+        def read() -> list[t.Any]:
+            pipe = self._client.pipeline(transaction=False)
+            for name in budgets:
+                pipe.hgetall(self.key("budget", name))
+            for name in breakers:
+                pipe.hget(self.key("breaker", name), "state")
+            return list(pipe.execute(raise_on_error=False))
+
+        replies = self._call(read) if budgets or breakers else None
+        if replies is None:
+            return {}, {}
+        shared_budgets = {
+            name: _budget_fields(raw)
+            for name, raw in zip(budgets, replies, strict=False)
+            if isinstance(raw, dict) and raw
+        }
+        shared_breakers = {
+            name: _text(raw)
+            for name, raw in zip(breakers, replies[len(budgets) :], strict=False)
+            if isinstance(raw, (bytes, str))
+        }
+        return shared_budgets, shared_breakers
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -318,12 +407,19 @@ class RedisStore:
             self._owner = f"{pid}-{uuid.uuid4().hex}"
         return self._owner
 
-    def _run(self, script: str, keys: list[str], args: list[t.Any]) -> t.Any:
+    def _run(
+        self, script: str, keys: list[str], args: list[t.Any], *, force: bool = False
+    ) -> t.Any:
+        return self._call(lambda: self._scripts[script](keys=keys, args=args), force=force)
+
+    def _call(self, command: t.Callable[[], t.Any], *, force: bool = False) -> t.Any:
+        """``command()``'s reply, or None when Redis does not answer (or is being left
+        alone, unless ``force``)."""
         now = time.monotonic()
-        if now < self._down_until:
+        if now < self._down_until and not force:
             return None
         try:
-            reply = self._scripts[script](keys=keys, args=args)
+            reply = command()
         except _redis.RedisError as e:
             self._went_down(now, e)
             return None
@@ -347,6 +443,30 @@ class RedisStore:
                 "local state decides" if self.fail_open else "failing closed",
                 self.reconnect_after,
             )
+
+    def _local_only(self, what: str, name: str, done: str) -> None:
+        _log.warning(
+            "%s %s %s in this process only: redis store %s did not answer",
+            what,
+            name,
+            done,
+            redact(self.url),
+        )
+
+
+def _budget_fields(raw: t.Mapping[t.Any, t.Any]) -> dict[str, float]:
+    get = {_text(k): float(v) for k, v in raw.items()}
+    return {
+        "retries": get.get("retries", 0.0),
+        "exhausted": get.get("exhausted", 0.0),
+        "successes": get.get("successes", 0.0),
+        "available": get["tokens"] / _UNIT if "tokens" in get else float("nan"),
+    }
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` matched literally in a SCAN pattern."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
 
 
 def _change(before: t.Any, after: t.Any) -> _Change:

@@ -8,19 +8,23 @@ killed) drops out of the sums by itself, and nothing grows without bound::
     publisher = MetricsPublisher(store, every=10)
     publisher.start()             # a daemon thread; also restarted in a forked child
     publisher.publish()           # now, on demand
-    store.fleet_metrics()         # {"processes": 3, "hosts": [...], "operations": {...}}
+    store.fleet_metrics()         # {"processes": 3, "hosts": [...], "operations": {...},
+                                  #  "budgets": {...}, "breakers": {...}}
 
 Publishing never runs inside a retried call: the thread (or the caller of :meth:`publish`)
 waits at most the store's ``timeout`` for Redis, and a Redis that does not answer is logged
 once by the store and skipped until it answers again.
 """
 
+import json
 import logging
 import os
 import threading
 import typing as t
 import weakref
 from collections.abc import Iterable, Mapping
+
+from ._merge import sum_snapshots
 
 
 class _Store(t.Protocol):
@@ -31,61 +35,32 @@ class _Store(t.Protocol):
     ) -> bool: ...
 
 
-__all__ = ["MetricsPublisher", "sum_snapshots"]
+__all__ = ["MetricsPublisher", "parse_published", "sum_snapshots"]
 
 _log = logging.getLogger("pertinax.redis")
-# Derived from the counters; summed snapshots compute them again.
-_RATES = {"success_rate", "retry_rate", "give_up_rate"}
 
 
-def sum_snapshots(
-    snapshots: Iterable[Mapping[str, Mapping[str, t.Any]]],
-) -> dict[str, dict[str, t.Any]]:
-    """Adds up metrics snapshots (``{operation: {counter: value}}``) operation by operation:
-    counters are summed, duration histograms bucket by bucket, and the rates are computed
-    again from the sums, as :func:`pertinax.metrics.snapshot` computes them."""
-    out: dict[str, dict[str, t.Any]] = {}
-    for snapshot in snapshots:
-        for name, data in snapshot.items():
-            total = out.setdefault(name, {})
-            for key, value in data.items():
-                if key in _RATES:
-                    continue
-                if key == "duration":
-                    _add_histogram(total, value)
-                elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                    total[key] = total.get(key, 0) + value
-    for total in out.values():
-        ended = sum(total.get(k, 0) for k in ("first_try", "recovered", "gave_up", "errors"))
-        succeeded = total.get("first_try", 0) + total.get("recovered", 0)
-        total["success_rate"] = _rate(succeeded, ended)
-        total["retry_rate"] = _rate(total.get("retried_calls", 0), ended)
-        total["give_up_rate"] = _rate(total.get("gave_up", 0), ended)
+def parse_published(raw: Iterable[object]) -> list[dict[str, t.Any]]:
+    """The snapshots among values read under the metrics keys (bytes of JSON objects); any
+    other value, or a read that failed, is skipped: a key someone else wrote under the
+    prefix, or one that expired between the listing and the read."""
+    out = []
+    for value in raw:
+        if not isinstance(value, (bytes, str)):
+            continue
+        try:
+            snapshot = json.loads(value)
+        except ValueError:
+            continue
+        if isinstance(snapshot, dict):
+            out.append(snapshot)
     return out
 
 
-def _rate(part: float, ended: float) -> float | None:
-    return part / ended if ended else None
-
-
-def _add_histogram(total: dict[str, t.Any], histogram: t.Any) -> None:
-    if not isinstance(histogram, Mapping):
-        return
-    bounds = list(histogram.get("bounds") or ())
-    counts = [int(c) for c in histogram.get("counts") or ()]
-    mine = total.get("duration")
-    if mine is None:
-        total["duration"] = {
-            "bounds": bounds,
-            "counts": counts,
-            "sum": float(histogram.get("sum", 0.0)),
-            "count": int(histogram.get("count", 0)),
-        }
-    elif mine["bounds"] == bounds and len(mine["counts"]) == len(counts):
-        mine["counts"] = [a + b for a, b in zip(mine["counts"], counts, strict=True)]
-        mine["sum"] += float(histogram.get("sum", 0.0))
-        mine["count"] += int(histogram.get("count", 0))
-    # Other bounds come from another pertinax version: its buckets cannot be added up.
+def tables(snapshots: list[dict[str, t.Any]], kind: str) -> list[Mapping[str, t.Any]]:
+    """Each snapshot's ``kind`` table (operations, budgets or breakers), when it is one."""
+    found = (s.get(kind) for s in snapshots)
+    return [table for table in found if isinstance(table, Mapping)]
 
 
 class MetricsPublisher:
