@@ -241,6 +241,98 @@ def test_summing_snapshots() -> None:
     assert a["op"]["calls"] == 2 and a["op"]["duration"]["counts"] == [1, 1, 0]  # untouched
 
 
+def test_budgets_and_breakers_are_merged_with_the_stores_shared_state(
+    server: redis_server.Server, prefix: str, workers: t.Any
+) -> None:
+    first, second = workers(2)
+    for w in (first, second):
+        w.send("guard 3")
+        assert w.send("publish")["published"] is True
+    seen = store_for(server, prefix).fleet_metrics()
+    assert seen is not None and seen["processes"] == 2
+    budgets, breakers = seen["budgets"], seen["breakers"]
+    # Local budgets: each process paid 3 of its own 5; what the fleet can pay is the sum.
+    assert budgets["fleet.local"] == {
+        "processes": 2,
+        "retries": 6,
+        "exhausted": 0,
+        "successes": 0,
+        "available": 4.0,
+        "shared": False,
+    }
+    # The shared budget held 4 for both: its tokens are read from the store, not summed.
+    assert budgets["fleet.shared"] == {
+        "processes": 2,
+        "retries": 4,
+        "exhausted": 2,
+        "successes": 0,
+        "available": 0.0,
+        "shared": True,
+    }
+    local = breakers["fleet.local"]
+    # Each local breaker opened after its own 2 failures and refused the third call.
+    assert {k: local[k] for k in ("processes", "opened", "rejected", "state", "states")} == {
+        "processes": 2,
+        "opened": 2,
+        "rejected": 2,
+        "state": "open",
+        "states": {"open": 2},
+    }
+    assert (local["window_calls"], local["failure_rate"], local["shared"]) == (4, 1.0, False)
+    assert local["changed_at"] == pytest.approx(time.time(), abs=60)
+    shared = breakers["fleet.shared"]
+    # The shared one opened once, at the fourth failure in the fleet (the second process's
+    # first); the first process last saw it closed, but the store says open.
+    assert {k: shared[k] for k in ("opened", "rejected", "state", "states", "shared")} == {
+        "opened": 1,
+        "rejected": 2,
+        "state": "open",
+        "states": {"closed": 1, "open": 1},
+        "shared": True,
+    }
+
+
+def test_merging_budgets_and_breakers() -> None:
+    from pertinax.integrations.redis import merge_breakers, merge_budgets
+
+    a = {
+        "b": {
+            "state": "closed",
+            "opened": 1,
+            "rejected": 0,
+            "window_calls": 4,
+            "failure_rate": 0.25,
+            "changed_at": 10.0,
+        }
+    }
+    b = {
+        "b": {
+            "state": "open",
+            "opened": 2,
+            "rejected": 5,
+            "window_calls": 6,
+            "failure_rate": 0.5,
+            "changed_at": 20.0,
+            "closed": True,
+        }
+    }
+    merged = merge_breakers([a, b])["b"]
+    # 1 + 3 failures over 10 calls; a bool is not a count.
+    assert merged["failure_rate"] == pytest.approx(0.4)
+    assert (merged["opened"], merged["rejected"], merged["closed"]) == (3, 5, 0)
+    assert (merged["state"], merged["states"], merged["changed_at"]) == (
+        "mixed",
+        {"closed": 1, "open": 1},
+        20.0,
+    )
+    assert merge_breakers([a, b], {"b": "half_open"})["b"]["state"] == "half_open"
+    assert merge_breakers([{"idle": {"state": "closed"}}])["idle"]["failure_rate"] is None
+    budgets = merge_budgets(
+        [{"x": {"retries": 2, "exhausted": 1, "successes": 4, "available": 1.5}}] * 3
+    )["x"]
+    assert (budgets["retries"], budgets["available"], budgets["processes"]) == (6, 4.5, 3)
+
+
 # --- the Django app ---------------------------------------------------------------------------
 def store_settings(url: str, prefix: str, **options: t.Any) -> dict[str, t.Any]:
     from django.conf import settings
@@ -312,6 +404,45 @@ def test_dashboard_and_stats_show_the_fleets_figures(
             assert row["calls"] == 1
             html = browser.get("/pertinax/").content.decode()
             assert 'data-scope="process"' in html and "the metrics store did not answer" in html
+    finally:
+        staff.delete()
+
+
+@pytest.mark.usefixtures("django_env", "clean_metrics")
+def test_the_dashboard_and_stats_show_the_fleets_breakers_and_budgets(
+    server: redis_server.Server, prefix: str, workers: t.Any
+) -> None:
+    from django.contrib.auth.models import User
+    from django.test import Client, override_settings
+
+    from tests.test_django_commands import command
+
+    fleet = workers(2)
+    for w in fleet:
+        w.send("guard 3")
+        assert w.send("publish")["published"] is True
+    staff = User.objects.create_user("fleet-guard", password="pw", is_staff=True)
+    try:
+        browser = Client()
+        browser.force_login(staff)
+        with override_settings(PERTINAX=store_settings(server.url(), prefix)):
+            from_command = json.loads(command("pertinax_stats", "--json")[0])
+            from_page = browser.get("/pertinax/data.json").json()
+        for data in (from_command, from_page):
+            rows = {r["breaker"]: r for r in data["fleet_breakers"]}
+            assert {"fleet.local", "fleet.shared"} <= set(rows)
+            assert (rows["fleet.shared"]["state"], rows["fleet.shared"]["opened"]) == ("open", 1)
+            assert rows["fleet.local"]["states"] == {"open": 2}
+            budgets = {r["budget"]: r for r in data["fleet_budgets"]}
+            assert budgets["fleet.shared"] == {
+                "budget": "fleet.shared",
+                "available": 0.0,
+                "gave_up": 2,
+                "retries": 4,
+                "processes": 2,
+                "shared": True,
+            }
+            assert budgets["fleet.local"]["available"] == 4.0
     finally:
         staff.delete()
 

@@ -36,7 +36,6 @@ process's :func:`pertinax.metrics.snapshot` (with its budgets and breakers) unde
 :meth:`RedisStore.fleet_metrics` finds every live one (``SCAN``) and merges them.
 """
 
-import json
 import logging
 import os
 import socket
@@ -65,7 +64,7 @@ if t.TYPE_CHECKING:
 __all__ = ["MetricsPublisher", "RedisStore", "merge_breakers", "merge_budgets", "sum_snapshots"]
 
 _log = logging.getLogger("pertinax.redis")
-_UNIT = 1_000_000
+_UNIT = _scripts.UNIT
 _Change = tuple[str, str] | None
 
 
@@ -286,7 +285,7 @@ class RedisStore:
 
     def budget_stats(self, name: str) -> dict[str, float]:
         """The fleet's totals for a budget: retries, exhausted, successes, available."""
-        return _budget_fields(self._client.hgetall(self.key("budget", name)))
+        return fleet.budget_fields(self._client.hgetall(self.key("budget", name)))
 
     def breaker_stats(self, name: str) -> dict[str, t.Any]:
         """The fleet's view of a breaker: state and transition counts."""
@@ -311,18 +310,7 @@ class RedisStore:
         :func:`~pertinax.metrics.budgets` and :func:`~pertinax.metrics.breakers`), to expire
         after ``expire_after`` seconds unless published again. False if Redis did not answer
         within the timeout."""
-        from pertinax import metrics
-
-        published: dict[str, t.Any] = {"host": socket.gethostname(), "pid": os.getpid()}
-        if snapshot is None:
-            published.update(
-                operations=metrics.snapshot(),
-                budgets=metrics.budgets(),
-                breakers=metrics.breakers(),
-            )
-        else:
-            published["operations"] = dict(snapshot)
-        payload = json.dumps(published, separators=(",", ":"))
+        payload = fleet.payload(snapshot)
         ttl_ms = max(1, round(expire_after * 1000))
         key = self.metrics_key()
         return self._call(lambda: self._client.set(key, payload, px=ttl_ms)) is not None
@@ -332,64 +320,17 @@ class RedisStore:
         [...], "operations": {name: counters}, "budgets": {...}, "breakers": {...}}`` (see
         :mod:`pertinax.integrations.redis._merge` for what is summed and how); None if Redis
         did not answer."""
-        raw = self._call(self._read_published)
+        raw = self._call(lambda: fleet.read_published(self._client, self.prefix))
         if raw is None:
             return None
         snapshots = fleet.parse_published(raw)
-        budgets = fleet.tables(snapshots, "budgets")
-        breakers = fleet.tables(snapshots, "breakers")
-        shared_budgets, shared_breakers = self._shared(
-            sorted({n for table in budgets for n in table}),
-            sorted({n for table in breakers for n in table}),
-        )
-        return {
-            "processes": len(snapshots),
-            "hosts": sorted({str(s.get("host")) for s in snapshots}),
-            "operations": sum_snapshots(fleet.tables(snapshots, "operations")),
-            "budgets": merge_budgets(budgets, shared_budgets),
-            "breakers": merge_breakers(breakers, shared_breakers),
-        }
-
-    def _read_published(self) -> list[t.Any]:
-        # Keys are listed, then read one by one in a pipeline, so that no script reads a key
-        # it did not declare, and each read goes to the node holding its key on a cluster.
-        pattern = f"{_glob_escape(self.prefix)}:metrics:*"
-        keys = list(self._client.scan_iter(match=pattern, count=1000))
-        pipe = self._client.pipeline(transaction=False)
-        for key in keys:
-            pipe.get(key)
-        # A key of another type (an older pertinax's index) fails alone; parse_published
-        # skips the error.
-        return list(pipe.execute(raise_on_error=False)) if keys else []
-
-    def _shared(
-        self, budgets: list[str], breakers: list[str]
-    ) -> tuple[dict[str, dict[str, float]], dict[str, str]]:
-        """The store's own state of the budgets and breakers the processes reported (those
-        whose key exists under this prefix)."""
-
-        def read() -> list[t.Any]:
-            pipe = self._client.pipeline(transaction=False)
-            for name in budgets:
-                pipe.hgetall(self.key("budget", name))
-            for name in breakers:
-                pipe.hget(self.key("breaker", name), "state")
-            return list(pipe.execute(raise_on_error=False))
-
-        replies = self._call(read) if budgets or breakers else None
-        if replies is None:
-            return {}, {}
-        shared_budgets = {
-            name: _budget_fields(raw)
-            for name, raw in zip(budgets, replies, strict=False)
-            if isinstance(raw, dict) and raw
-        }
-        shared_breakers = {
-            name: _text(raw)
-            for name, raw in zip(breakers, replies[len(budgets) :], strict=False)
-            if isinstance(raw, (bytes, str))
-        }
-        return shared_budgets, shared_breakers
+        budgets, breakers = fleet.names(snapshots)
+        shared = None
+        if budgets or breakers:
+            shared = self._call(
+                lambda: fleet.read_shared(self._client, self.key, budgets, breakers)
+            )
+        return fleet.merge(snapshots, shared)
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -452,21 +393,6 @@ class RedisStore:
             done,
             redact(self.url),
         )
-
-
-def _budget_fields(raw: t.Mapping[t.Any, t.Any]) -> dict[str, float]:
-    get = {_text(k): float(v) for k, v in raw.items()}
-    return {
-        "retries": get.get("retries", 0.0),
-        "exhausted": get.get("exhausted", 0.0),
-        "successes": get.get("successes", 0.0),
-        "available": get["tokens"] / _UNIT if "tokens" in get else float("nan"),
-    }
-
-
-def _glob_escape(text: str) -> str:
-    """``text`` matched literally in a SCAN pattern."""
-    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
 
 
 def _change(before: t.Any, after: t.Any) -> _Change:

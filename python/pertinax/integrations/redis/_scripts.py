@@ -7,6 +7,9 @@ touches exactly one key, the one it declares in ``KEYS[1]``: that is what Redis 
 to route it (and what lets a proxy or an ACL see which keys a script uses).
 """
 
+# Budget amounts in the scripts and the hashes are integers, in millionths of a retry.
+UNIT = 1_000_000
+
 # Shared prelude: the server's time in milliseconds.
 _NOW = """
 local t = redis.call('TIME')

@@ -19,12 +19,14 @@ once by the store and skipped until it answers again.
 import json
 import logging
 import os
+import socket
 import threading
 import typing as t
 import weakref
 from collections.abc import Iterable, Mapping
 
-from ._merge import sum_snapshots
+from ._merge import merge_breakers, merge_budgets, sum_snapshots
+from ._scripts import UNIT
 
 
 class _Store(t.Protocol):
@@ -35,9 +37,40 @@ class _Store(t.Protocol):
     ) -> bool: ...
 
 
-__all__ = ["MetricsPublisher", "parse_published", "sum_snapshots"]
+__all__ = ["MetricsPublisher", "sum_snapshots"]
 
 _log = logging.getLogger("pertinax.redis")
+
+
+def payload(snapshot: Mapping[str, t.Any] | None) -> str:
+    """What a process publishes, as JSON: its host and pid, the operations table (by default
+    :func:`pertinax.metrics.snapshot`), and its budgets and breakers unless ``snapshot`` was
+    given."""
+    from pertinax import metrics
+
+    published: dict[str, t.Any] = {"host": socket.gethostname(), "pid": os.getpid()}
+    if snapshot is None:
+        published.update(
+            operations=metrics.snapshot(), budgets=metrics.budgets(), breakers=metrics.breakers()
+        )
+    else:
+        published["operations"] = dict(snapshot)
+    return json.dumps(published, separators=(",", ":"))
+
+
+def read_published(client: t.Any, prefix: str) -> list[t.Any]:
+    """The values under ``{prefix}:metrics:*``: the keys are listed (SCAN, every node of a
+    cluster), then read in a pipeline, each from the node that holds it. No script reads a
+    key it did not declare."""
+    pattern = f"{_glob_escape(prefix)}:metrics:*"
+    keys = list(client.scan_iter(match=pattern, count=1000))
+    if not keys:
+        return []
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.get(key)
+    # A key of another type (an older pertinax's index) fails alone and is skipped.
+    return list(pipe.execute(raise_on_error=False))
 
 
 def parse_published(raw: Iterable[object]) -> list[dict[str, t.Any]]:
@@ -57,10 +90,72 @@ def parse_published(raw: Iterable[object]) -> list[dict[str, t.Any]]:
     return out
 
 
-def tables(snapshots: list[dict[str, t.Any]], kind: str) -> list[Mapping[str, t.Any]]:
-    """Each snapshot's ``kind`` table (operations, budgets or breakers), when it is one."""
+def _tables(snapshots: list[dict[str, t.Any]], kind: str) -> list[Mapping[str, t.Any]]:
     found = (s.get(kind) for s in snapshots)
     return [table for table in found if isinstance(table, Mapping)]
+
+
+def names(snapshots: list[dict[str, t.Any]]) -> tuple[list[str], list[str]]:
+    """The budgets and the breakers the snapshots name."""
+    return (
+        sorted({str(n) for table in _tables(snapshots, "budgets") for n in table}),
+        sorted({str(n) for table in _tables(snapshots, "breakers") for n in table}),
+    )
+
+
+_Shared = tuple[dict[str, dict[str, float]], dict[str, str]]
+
+
+def read_shared(
+    client: t.Any, key: t.Callable[[str, str], str], budgets: list[str], breakers: list[str]
+) -> _Shared:
+    """The store's own state of these budgets and breakers (those whose key exists): each
+    budget's totals and tokens, each breaker's state."""
+    pipe = client.pipeline(transaction=False)
+    for name in budgets:
+        pipe.hgetall(key("budget", name))
+    for name in breakers:
+        pipe.hget(key("breaker", name), "state")
+    replies = list(pipe.execute(raise_on_error=False))
+    shared_budgets = {
+        name: budget_fields(raw)
+        for name, raw in zip(budgets, replies, strict=False)
+        if isinstance(raw, dict) and raw
+    }
+    shared_breakers = {
+        name: raw.decode() if isinstance(raw, bytes) else raw
+        for name, raw in zip(breakers, replies[len(budgets) :], strict=False)
+        if isinstance(raw, (bytes, str))
+    }
+    return shared_budgets, shared_breakers
+
+
+def merge(snapshots: list[dict[str, t.Any]], shared: _Shared | None) -> dict[str, t.Any]:
+    """The fleet's figures from the live snapshots (see ``_merge``) and the store's state."""
+    shared_budgets, shared_breakers = shared or ({}, {})
+    return {
+        "processes": len(snapshots),
+        "hosts": sorted({str(s.get("host")) for s in snapshots}),
+        "operations": sum_snapshots(_tables(snapshots, "operations")),
+        "budgets": merge_budgets(_tables(snapshots, "budgets"), shared_budgets),
+        "breakers": merge_breakers(_tables(snapshots, "breakers"), shared_breakers),
+    }
+
+
+def budget_fields(raw: Mapping[t.Any, t.Any]) -> dict[str, float]:
+    """A budget's hash in the store as figures: retries, exhausted, successes, available."""
+    get = {(k.decode() if isinstance(k, bytes) else str(k)): float(v) for k, v in raw.items()}
+    return {
+        "retries": get.get("retries", 0.0),
+        "exhausted": get.get("exhausted", 0.0),
+        "successes": get.get("successes", 0.0),
+        "available": get["tokens"] / UNIT if "tokens" in get else float("nan"),
+    }
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` matched literally in a SCAN pattern."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
 
 
 class MetricsPublisher:
