@@ -37,10 +37,20 @@ def prefix() -> str:
 
 
 class Worker:
-    def __init__(self, url: str, prefix: str, *, fail_open: bool, log: Path) -> None:
+    def __init__(
+        self, url: str, prefix: str, *, fail_open: bool, log: Path, cluster: bool = False
+    ) -> None:
         self.log = log.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, str(WORKER), url, prefix, "", "1" if fail_open else "0"],
+            [
+                sys.executable,
+                str(WORKER),
+                url,
+                prefix,
+                "",
+                "1" if fail_open else "0",
+                "cluster" if cluster else "single",
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log,
@@ -69,9 +79,17 @@ class Worker:
 def workers(tmp_path: Path) -> t.Iterator[t.Callable[..., list[Worker]]]:
     made: list[Worker] = []
 
-    def start(n: int, url: str, prefix: str, *, fail_open: bool = True) -> list[Worker]:
+    def start(
+        n: int, url: str, prefix: str, *, fail_open: bool = True, cluster: bool = False
+    ) -> list[Worker]:
         new = [
-            Worker(url, prefix, fail_open=fail_open, log=tmp_path / f"w{len(made) + i}.log")
+            Worker(
+                url,
+                prefix,
+                fail_open=fail_open,
+                cluster=cluster,
+                log=tmp_path / f"w{len(made) + i}.log",
+            )
             for i in range(n)
         ]
         made.extend(new)

@@ -1,6 +1,8 @@
 """One process of a fleet sharing breakers and budgets through Redis, driven line by line (run
 by test_redis_switches.py). Each command on stdin is answered with one JSON line:
 
+Arguments: URL, key prefix, CA file (or ""), 1 to fail open, "cluster" for Redis Cluster.
+
 ``call NAME``      calls a function guarded by breaker NAME (it succeeds): did it run?
 ``acquire NAME``   breaker NAME's admission, recorded as a success when allowed
 ``trip NAME`` / ``reset NAME``          the operator's switches on breaker NAME
@@ -36,7 +38,7 @@ def call(breaker: CircuitBreaker) -> dict[str, object]:
 
 
 def main() -> None:
-    url, prefix, ca, fail_open = sys.argv[1:5]
+    url, prefix, ca, fail_open, cluster = sys.argv[1:6]
     store = RedisStore(
         url,
         prefix=prefix,
@@ -44,6 +46,7 @@ def main() -> None:
         timeout=1.0,
         fail_open=fail_open == "1",
         reconnect_after=0.2,
+        cluster=cluster == "cluster",
     )
     breakers: dict[str, CircuitBreaker] = {}
     budgets: dict[str, RetryBudget] = {}

@@ -23,17 +23,22 @@ A call never waits on Redis longer than ``timeout`` seconds, and redis-py's own 
 off. When Redis cannot answer, the store logs once (``pertinax.redis``), leaves Redis alone
 for ``reconnect_after`` seconds and then tries again. Meanwhile, with ``fail_open=True`` (the
 default) each process's local state decides, as if it had no store; with ``fail_open=False``
-the budget refuses every retry and the breaker refuses every call.
+the budget refuses every retry and the breaker refuses every call (an operator's reset
+included: failing closed wins until Redis answers).
 
-Keys are ``{prefix}:budget:{name}`` and ``{prefix}:breaker:{name}``, one hash each, which
-every script declares and is the only key it touches (so the store works on Redis Cluster
-too: pass ``cluster=True``); each expires ``ttl`` seconds after its last change (and never
-before an open breaker's wait ends).
+Keys are ``{prefix}:budget:{name}`` and ``{prefix}:breaker:{name}``, one hash each, the same
+names as before the lease moved into the breaker's hash (an older process's ``:lease`` key is
+no longer read and expires by itself). Every script declares the one key it touches, so the
+store works on Redis Cluster too: pass ``cluster=True`` and the URL of any node (the slot map
+is read on first use, so an unreachable cluster falls back like an unreachable server). Each
+key expires ``ttl`` seconds after its last change (and never before an open breaker's wait
+ends).
 
 The metrics registry publishes through the store too: :class:`MetricsPublisher` writes this
 process's :func:`pertinax.metrics.snapshot` (with its budgets and breakers) under
 ``{prefix}:metrics:{host}:{pid}``, expiring unless published again, and
-:meth:`RedisStore.fleet_metrics` finds every live one (``SCAN``) and merges them.
+:meth:`RedisStore.fleet_metrics` finds every live one (``SCAN`` on every node, then a
+pipeline of reads: no script reads a key it was not given) and merges them (``_merge``).
 """
 
 import logging
@@ -48,6 +53,7 @@ from urllib.parse import urlsplit, urlunsplit
 try:
     import redis as _redis
     from redis.backoff import NoBackoff
+    from redis.exceptions import RedisClusterException
     from redis.retry import Retry
 except ImportError as e:  # pragma: no cover - exercised by a test that hides the library
     raise ImportError(
@@ -92,8 +98,10 @@ class RedisStore:
         "_client",
         "_down_until",
         "_lock",
+        "_options",
         "_owner",
         "_scripts",
+        "cluster",
         "fail_open",
         "lease",
         "prefix",
@@ -114,6 +122,7 @@ class RedisStore:
         reconnect_after: float = 5.0,
         lease: float = 10.0,
         ssl_ca_certs: str | None = None,
+        cluster: bool = False,
     ) -> None:
         if not isinstance(url, str) or urlsplit(url).scheme not in ("redis", "rediss", "unix"):
             shown = redact(url) if isinstance(url, str) else repr(url)
@@ -150,9 +159,28 @@ class RedisStore:
         }
         if ssl_ca_certs is not None:
             options["ssl_ca_certs"] = ssl_ca_certs
-        self._client = _redis.Redis.from_url(url, **options)
+        self.cluster = bool(cluster)
+        self._options = options
+        self._lock = threading.Lock()
+        self._down_until = 0.0
+        self._owner = ""
+        self._scripts: dict[str, t.Any] = {}
+        # A cluster client asks a node for the slot map as it is made: made on first use,
+        # so that an unreachable cluster falls back like an unreachable server.
+        self._client: t.Any = None
+        if not self.cluster:
+            self._connect()
+
+    def _connect(self) -> t.Any:
+        client: t.Any
+        if self.cluster:
+            from redis.cluster import RedisCluster
+
+            client = RedisCluster.from_url(self.url, **self._options)
+        else:
+            client = _redis.Redis.from_url(self.url, **self._options)
         self._scripts = {
-            name: self._client.register_script(getattr(_scripts, name))
+            name: client.register_script(getattr(_scripts, name))
             for name in (
                 "BUDGET_WITHDRAW",
                 "BUDGET_DEPOSIT",
@@ -163,16 +191,20 @@ class RedisStore:
                 "BREAKER_RESET",
             )
         }
-        self._lock = threading.Lock()
-        self._down_until = 0.0
-        self._owner = ""
+        self._client = client
+        return client
 
     def __repr__(self) -> str:
         return f"RedisStore({redact(self.url)!r}, prefix={self.prefix!r})"
 
     @property
-    def client(self) -> _redis.Redis:
-        """The redis-py client (fail-fast settings; do not log its connection kwargs)."""
+    def client(self) -> t.Any:
+        """The redis-py client, a ``RedisCluster`` with ``cluster=True`` (fail-fast settings;
+        do not log its connection kwargs)."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._connect()
         return self._client
 
     def key(self, kind: str, name: str) -> str:
@@ -285,12 +317,12 @@ class RedisStore:
 
     def budget_stats(self, name: str) -> dict[str, float]:
         """The fleet's totals for a budget: retries, exhausted, successes, available."""
-        return fleet.budget_fields(self._client.hgetall(self.key("budget", name)))
+        return fleet.budget_fields(self.client.hgetall(self.key("budget", name)))
 
     def breaker_stats(self, name: str) -> dict[str, t.Any]:
         """The fleet's view of a breaker: state and transition counts."""
         raw = {
-            _text(k): _text(v) for k, v in self._client.hgetall(self.key("breaker", name)).items()
+            _text(k): _text(v) for k, v in self.client.hgetall(self.key("breaker", name)).items()
         }
         out: dict[str, t.Any] = {"state": raw.get("state", "closed")}
         for field in ("opened", "half_opened", "closed"):
@@ -313,23 +345,21 @@ class RedisStore:
         payload = fleet.payload(snapshot)
         ttl_ms = max(1, round(expire_after * 1000))
         key = self.metrics_key()
-        return self._call(lambda: self._client.set(key, payload, px=ttl_ms)) is not None
+        return self._call(lambda: self.client.set(key, payload, px=ttl_ms)) is not None
 
     def fleet_metrics(self) -> dict[str, t.Any] | None:
         """Every live process's published snapshot, merged: ``{"processes": n, "hosts":
         [...], "operations": {name: counters}, "budgets": {...}, "breakers": {...}}`` (see
         :mod:`pertinax.integrations.redis._merge` for what is summed and how); None if Redis
         did not answer."""
-        raw = self._call(lambda: fleet.read_published(self._client, self.prefix))
+        raw = self._call(lambda: fleet.read_published(self.client, self.prefix))
         if raw is None:
             return None
         snapshots = fleet.parse_published(raw)
         budgets, breakers = fleet.names(snapshots)
         shared = None
         if budgets or breakers:
-            shared = self._call(
-                lambda: fleet.read_shared(self._client, self.key, budgets, breakers)
-            )
+            shared = self._call(lambda: fleet.read_shared(self.client, self.key, budgets, breakers))
         return fleet.merge(snapshots, shared)
 
     # --- plumbing ----------------------------------------------------------------------------
@@ -351,7 +381,11 @@ class RedisStore:
     def _run(
         self, script: str, keys: list[str], args: list[t.Any], *, force: bool = False
     ) -> t.Any:
-        return self._call(lambda: self._scripts[script](keys=keys, args=args), force=force)
+        def command() -> t.Any:
+            self.client  # noqa: B018 - connects a cluster client on first use
+            return self._scripts[script](keys=keys, args=args)
+
+        return self._call(command, force=force)
 
     def _call(self, command: t.Callable[[], t.Any], *, force: bool = False) -> t.Any:
         """``command()``'s reply, or None when Redis does not answer (or is being left
@@ -361,7 +395,7 @@ class RedisStore:
             return None
         try:
             reply = command()
-        except _redis.RedisError as e:
+        except (_redis.RedisError, RedisClusterException) as e:
             self._went_down(now, e)
             return None
         if self._down_until:
