@@ -209,6 +209,19 @@ def test_a_forked_child_publishes_as_itself(
     assert {k.rsplit(":", 1)[1] for k in keys} == {str(parent.process.pid), str(child)}
 
 
+def test_the_store_loads_the_idna_codec_before_any_thread_resolves_a_name() -> None:
+    # Resolving a host name imports it on first use; a fork during that import in a
+    # publisher's thread left the child unable to connect ("unknown encoding: idna"), which
+    # made the test above fail now and then.
+    code = (
+        "import sys\n"
+        "assert 'encodings.idna' not in sys.modules\n"
+        "import pertinax.integrations.redis\n"
+        "assert 'encodings.idna' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
 def test_summing_snapshots() -> None:
     bounds = [0.1, 1.0]
     a = {

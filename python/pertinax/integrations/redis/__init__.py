@@ -41,6 +41,10 @@ process's :func:`pertinax.metrics.snapshot` (with its budgets and breakers) unde
 pipeline of reads: no script reads a key it was not given) and merges them (``_merge``).
 """
 
+# socket.getaddrinfo imports this codec the first time it resolves a host name; a process
+# that forks while another thread is in that import (a publisher's first connection) leaves
+# the child unable to resolve any name ("unknown encoding: idna"). Imported here, it never is.
+import encodings.idna  # noqa: F401
 import logging
 import os
 import socket
