@@ -222,6 +222,24 @@ def test_the_store_loads_the_idna_codec_before_any_thread_resolves_a_name() -> N
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
+def test_the_reader_skips_what_is_not_a_snapshot_and_reads_only_its_own_prefix(
+    server: redis_server.Server, prefix: str
+) -> None:
+    store = store_for(server, f"{prefix}:a*b")
+    assert store.publish_metrics({"op": {"calls": 1}}) is True
+    client = store.client
+    # An older pertinax's index of snapshots (a sorted set), and a value that is not JSON.
+    client.zadd(f"{prefix}:a*b:metrics:index", {"x": 1.0})
+    client.set(f"{prefix}:a*b:metrics:junk", b"\xff not json")
+    # A prefix the glob in our own would match, were it not escaped.
+    other = store_for(server, f"{prefix}:aXb")
+    assert other.publish_metrics({"op": {"calls": 100}}) is True
+    seen = store.fleet_metrics()
+    assert seen is not None
+    assert (seen["processes"], seen["operations"]["op"]["calls"]) == (1, 1)
+    assert (seen["budgets"], seen["breakers"]) == ({}, {})
+
+
 def test_summing_snapshots() -> None:
     bounds = [0.1, 1.0]
     a = {
