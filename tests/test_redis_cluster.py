@@ -148,3 +148,4 @@ def test_an_unreachable_cluster_falls_back_to_local_state() -> None:
     breaker.trip()
     assert breaker.state == "open"
     assert store.fleet_metrics() is None
+    assert repr(store) == f"RedisStore({store.url!r}, prefix='pertinax', cluster=True)"

@@ -199,7 +199,8 @@ class RedisStore:
         return client
 
     def __repr__(self) -> str:
-        return f"RedisStore({redact(self.url)!r}, prefix={self.prefix!r})"
+        cluster = ", cluster=True" if self.cluster else ""
+        return f"RedisStore({redact(self.url)!r}, prefix={self.prefix!r}{cluster})"
 
     @property
     def client(self) -> t.Any:
