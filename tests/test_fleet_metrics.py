@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from djapp.testing import clean_metrics, django_env  # noqa: F401 - fixtures
-from pertinax.integrations.redis import RedisStore, sum_snapshots
+from pertinax.integrations.redis import RedisStore
 
 from tests.support import redis_server
 
@@ -150,10 +150,7 @@ def test_processes_publish_on_demand_and_the_reader_sums_them_exactly(
     client = store.client
     keys = sorted(k.decode() for k in client.scan_iter(match=f"{prefix}:*"))
     pids = sorted(str(w.process.pid) for w in fleet)
-    assert keys == sorted(
-        [f"{prefix}:metrics:index"]
-        + [f"{prefix}:metrics:{socket.gethostname()}:{pid}" for pid in pids]
-    )
+    assert keys == sorted(f"{prefix}:metrics:{socket.gethostname()}:{pid}" for pid in pids)
     assert all(0 < client.pttl(k) <= 30_000 for k in keys)
 
 
@@ -212,36 +209,17 @@ def test_a_forked_child_publishes_as_itself(
     assert {k.rsplit(":", 1)[1] for k in keys} == {str(parent.process.pid), str(child)}
 
 
-def test_summing_snapshots() -> None:
-    bounds = [0.1, 1.0]
-    a = {
-        "op": {
-            "calls": 2,
-            "first_try": 1,
-            "gave_up": 1,
-            "retry_sleep_seconds": 0.5,
-            "success_rate": 0.5,
-            "duration": {"bounds": bounds, "counts": [1, 1, 0], "sum": 0.6, "count": 2},
-        }
-    }
-    b = {
-        "op": {
-            "calls": 2,
-            "recovered": 2,
-            "retried_calls": 2,
-            "retry_sleep_seconds": 0.25,
-            "duration": {"bounds": bounds, "counts": [0, 1, 1], "sum": 3.5, "count": 2},
-        },
-        "other": {"calls": 1},
-    }
-    summed = sum_snapshots([a, b])
-    op = summed["op"]
-    assert (op["calls"], op["first_try"], op["recovered"], op["gave_up"]) == (4, 1, 2, 1)
-    assert op["retry_sleep_seconds"] == pytest.approx(0.75)
-    assert op["duration"] == {"bounds": bounds, "counts": [1, 2, 1], "sum": 4.1, "count": 4}
-    assert (op["success_rate"], op["retry_rate"], op["give_up_rate"]) == (0.75, 0.5, 0.25)
-    assert summed["other"]["success_rate"] is None  # no call ended
-    assert a["op"]["calls"] == 2 and a["op"]["duration"]["counts"] == [1, 1, 0]  # untouched
+def test_the_store_loads_the_idna_codec_before_any_thread_resolves_a_name() -> None:
+    # Resolving a host name imports it on first use; a fork during that import in a
+    # publisher's thread left the child unable to connect ("unknown encoding: idna"), which
+    # made the test above fail now and then.
+    code = (
+        "import sys\n"
+        "assert 'encodings.idna' not in sys.modules\n"
+        "import pertinax.integrations.redis\n"
+        "assert 'encodings.idna' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
 # --- the Django app ---------------------------------------------------------------------------
@@ -315,6 +293,45 @@ def test_dashboard_and_stats_show_the_fleets_figures(
             assert row["calls"] == 1
             html = browser.get("/pertinax/").content.decode()
             assert 'data-scope="process"' in html and "the metrics store did not answer" in html
+    finally:
+        staff.delete()
+
+
+@pytest.mark.usefixtures("django_env", "clean_metrics")
+def test_the_dashboard_and_stats_show_the_fleets_breakers_and_budgets(
+    server: redis_server.Server, prefix: str, workers: t.Any
+) -> None:
+    from django.contrib.auth.models import User
+    from django.test import Client, override_settings
+
+    from tests.test_django_commands import command
+
+    fleet = workers(2)
+    for w in fleet:
+        w.send("guard 3")
+        assert w.send("publish")["published"] is True
+    staff = User.objects.create_user("fleet-guard", password="pw", is_staff=True)
+    try:
+        browser = Client()
+        browser.force_login(staff)
+        with override_settings(PERTINAX=store_settings(server.url(), prefix)):
+            from_command = json.loads(command("pertinax_stats", "--json")[0])
+            from_page = browser.get("/pertinax/data.json").json()
+        for data in (from_command, from_page):
+            rows = {r["breaker"]: r for r in data["fleet_breakers"]}
+            assert {"fleet.local", "fleet.shared"} <= set(rows)
+            assert (rows["fleet.shared"]["state"], rows["fleet.shared"]["opened"]) == ("open", 1)
+            assert rows["fleet.local"]["states"] == {"open": 2}
+            budgets = {r["budget"]: r for r in data["fleet_budgets"]}
+            assert budgets["fleet.shared"] == {
+                "budget": "fleet.shared",
+                "available": 0.0,
+                "gave_up": 2,
+                "retries": 4,
+                "processes": 2,
+                "shared": True,
+            }
+            assert budgets["fleet.local"]["available"] == 4.0
     finally:
         staff.delete()
 

@@ -9,6 +9,12 @@
 //!   `breaker_record(breaker, trial, outcome) -> change | None`
 //! where `change` is None or `(from_state, to_state)` as state names. A store that raises is
 //! reported as unraisable and treated as having no answer.
+//!
+//! An operator's switches reach the store too, when it has these (optional) methods:
+//!   `breaker_trip(breaker)` and `breaker_reset(breaker) -> (from_state, to_state) | None`,
+//!   `budget_reset(budget) -> object | None`.
+//! The local state changes as well, whatever the store answers: it is what decides while the
+//! store cannot answer.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, LazyLock, Mutex, Weak};
@@ -175,6 +181,16 @@ impl BudgetGuard {
         self.pending.store(0, Relaxed);
         self.store_refused.store(0, Relaxed);
         self.store_paid.store(0, Relaxed);
+    }
+
+    /// An operator's reset: the local state, and the shared one through the store.
+    pub fn reset_everywhere(&self, me: &Bound<'_, PyAny>) {
+        self.reset();
+        if let Some(store) = &self.store {
+            if has_method(me.py(), store, "budget_reset") {
+                ask_store(me.py(), store, "budget_reset", (me,));
+            }
+        }
     }
 }
 
@@ -351,6 +367,39 @@ impl BreakerGuard {
         }
     }
 
+    /// An operator's switch to `Open` (trip) or `Closed` (reset): the local state, and the
+    /// shared one through the store, whose answer is then the state this breaker reports.
+    pub fn switch(&self, me: &Bound<'_, PyAny>, to: State) {
+        let py = me.py();
+        let local = if to == State::Open {
+            self.breaker.trip(now_ns())
+        } else {
+            self.breaker.reset()
+        };
+        let method = if to == State::Open {
+            "breaker_trip"
+        } else {
+            "breaker_reset"
+        };
+        let answer = self
+            .store
+            .as_ref()
+            .filter(|store| has_method(py, store, method))
+            .and_then(|store| ask_store(py, store, method, (me,)))
+            .and_then(|v| parse_change(v.bind(py)));
+        match answer {
+            Some(t) => {
+                self.store_saw(t.to);
+                self.note(py, (t.from != t.to).then_some(t));
+            }
+            None => {
+                // Nobody else heard it: this process's state is the one it goes by.
+                self.seen.store_state.store(0, Relaxed);
+                self.note(py, local);
+            }
+        }
+    }
+
     /// A ticket that will never be recorded (its call was dropped): give its slot back
     /// without Python, when it is local.
     pub fn release_local(&self, ticket: Ticket) {
@@ -375,6 +424,10 @@ impl BreakerGuard {
         let _ = value.setattr("remaining", remaining);
         err
     }
+}
+
+fn has_method(py: Python<'_>, store: &Py<PyAny>, name: &str) -> bool {
+    store.bind(py).hasattr(name).unwrap_or(false)
 }
 
 fn parse_change(v: &Bound<'_, PyAny>) -> Option<Transition> {

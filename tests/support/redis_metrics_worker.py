@@ -12,7 +12,14 @@ import os
 import sys
 import time
 
-from pertinax import retry, stop_after_attempt, wait_fixed
+from pertinax import (
+    CircuitBreaker,
+    CircuitOpenError,
+    RetryBudget,
+    retry,
+    stop_after_attempt,
+    wait_fixed,
+)
 from pertinax.integrations.redis import MetricsPublisher, RedisStore
 
 
@@ -21,6 +28,14 @@ def main() -> None:
     store = RedisStore(url, prefix=prefix, timeout=2.0)
     publisher = MetricsPublisher(store, every=float(every), expire_after=float(expire_after))
     left = {"failures": 0}
+    budgets = [
+        RetryBudget("fleet.local", ratio=0, capacity=5),
+        RetryBudget("fleet.shared", ratio=0, capacity=4, store=store),
+    ]
+    breakers = [
+        CircuitBreaker("fleet.local", window=2, minimum_calls=2, open_for=60),
+        CircuitBreaker("fleet.shared", window=4, minimum_calls=4, open_for=60, store=store),
+    ]
 
     @retry(name="fleet.orders", stop=stop_after_attempt(3), wait=wait_fixed(0), reraise=True)
     def order() -> str:
@@ -39,6 +54,15 @@ def main() -> None:
                     try:
                         order()
                     except ConnectionError:
+                        pass
+        elif command == "guard":
+            for _ in range(int(args[0])):
+                for budget in budgets:
+                    budget.withdraw()
+                for breaker in breakers:
+                    try:
+                        breaker.record(breaker.acquire(), "failure")
+                    except CircuitOpenError:
                         pass
         elif command == "publish":
             answer["published"] = publisher.publish()

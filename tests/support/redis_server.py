@@ -120,9 +120,15 @@ def _certificates(directory: Path) -> tuple[Path, Path, Path]:
     return paths
 
 
-def start(*, tls: bool = False, port: int | None = None, directory: Path | None = None) -> Server:
+def start(
+    *,
+    tls: bool = False,
+    port: int | None = None,
+    directory: Path | None = None,
+    extra: list[str] | None = None,
+) -> Server:
     """Starts redis-server with a default-user password and an ACL user limited to the
-    ``fleet:`` keys; with ``tls``, only a TLS port."""
+    ``fleet:`` keys; with ``tls``, only a TLS port; ``extra`` configuration lines last."""
     executable = shutil.which("redis-server")
     if executable is None:
         raise RuntimeError("redis-server is not installed (Debian package redis-server)")
@@ -149,6 +155,7 @@ def start(*, tls: bool = False, port: int | None = None, directory: Path | None 
         ]
     else:
         lines.append(f"port {port}")
+    lines += extra or []
     config = directory / "redis.conf"
     config.write_text("\n".join(lines) + "\n")
     process = subprocess.Popen(
@@ -177,3 +184,82 @@ def running(*, tls: bool = False) -> Iterator[Server]:
     finally:
         server.stop()
         shutil.rmtree(server.directory, ignore_errors=True)
+
+
+@dataclass
+class Cluster:
+    """Redis Cluster: primaries only, the slots split between them, on loopback."""
+
+    nodes: list[Server]
+
+    def url(self, *, user: str | None = ACL_USER, password: str | None = ACL_PASSWORD) -> str:
+        return self.nodes[0].url(user=user, password=password)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+def start_cluster(n: int = 3) -> Cluster:
+    """Starts ``n`` cluster-enabled servers, splits the 16384 slots between them, joins
+    them, and waits until every node reports the cluster ready."""
+    import redis
+
+    nodes: list[Server] = []
+    try:
+        for _ in range(n):
+            # The cluster bus gets its own free port: port + 10000 may not be one.
+            bus = free_port()
+            nodes.append(
+                start(
+                    extra=[
+                        "cluster-enabled yes",
+                        "cluster-config-file nodes.conf",
+                        f"cluster-port {bus}",
+                        "cluster-node-timeout 5000",
+                    ]
+                )
+            )
+        admins = [
+            redis.Redis(host="127.0.0.1", port=node.port, password=PASSWORD) for node in nodes
+        ]
+        step = 16384 // n
+        for i, admin in enumerate(admins):
+            last = 16383 if i == n - 1 else (i + 1) * step - 1
+            admin.execute_command("CLUSTER", "ADDSLOTSRANGE", i * step, last)
+        for node in nodes[1:]:
+            bus_port = _config(node, "cluster-port")
+            admins[0].execute_command("CLUSTER", "MEET", "127.0.0.1", node.port, bus_port)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            infos = [admin.execute_command("CLUSTER", "INFO") for admin in admins]
+            texts = [i.decode() if isinstance(i, bytes) else str(i) for i in infos]
+            if all("cluster_state:ok" in t and f"cluster_known_nodes:{n}" in t for t in texts):
+                for admin in admins:
+                    admin.close()
+                return Cluster(nodes)
+            time.sleep(0.1)
+        raise RuntimeError("the Redis cluster did not become ready")
+    except BaseException:
+        for node in nodes:
+            node.stop()
+            shutil.rmtree(node.directory, ignore_errors=True)
+        raise
+
+
+def _config(node: Server, name: str) -> int:
+    for line in (node.directory / "redis.conf").read_text().splitlines():
+        if line.startswith(f"{name} "):
+            return int(line.split()[1])
+    raise KeyError(name)
+
+
+@contextlib.contextmanager
+def running_cluster(n: int = 3) -> Iterator[Cluster]:
+    cluster = start_cluster(n)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        for node in cluster.nodes:
+            shutil.rmtree(node.directory, ignore_errors=True)

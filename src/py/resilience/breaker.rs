@@ -9,8 +9,8 @@ use pyo3::{PyTraverseError, PyVisit};
 
 use super::args::{config_error, count, name_arg, number, py_float, reduce, str_repr, visit_store};
 use crate::errors::bad_value;
-use crate::resilience::breaker::{Breaker, BreakerConfig, Outcome};
-use crate::resilience::guard::{now_ns, BreakerGuard, Ticket};
+use crate::resilience::breaker::{Breaker, BreakerConfig, Outcome, State};
+use crate::resilience::guard::{BreakerGuard, Ticket};
 
 /// A circuit breaker: fails calls fast while the dependency it guards keeps failing.
 #[pyclass(frozen, module = "pertinax", name = "CircuitBreaker")]
@@ -131,16 +131,14 @@ impl CircuitBreaker {
         Ok(())
     }
 
-    /// Opens the breaker now (local state only).
-    fn trip(&self, py: Python<'_>) {
-        let change = self.guard.breaker.trip(now_ns());
-        self.guard.note(py, change);
+    /// Opens the breaker now (with a store, for every process).
+    fn trip(slf: &Bound<'_, Self>) {
+        slf.get().guard.switch(slf.as_any(), State::Open);
     }
 
-    /// Closes the breaker with an empty window (local state only).
-    fn reset(&self, py: Python<'_>) {
-        let change = self.guard.breaker.reset();
-        self.guard.note(py, change);
+    /// Closes the breaker with an empty window (with a store, for every process).
+    fn reset(slf: &Bound<'_, Self>) {
+        slf.get().guard.switch(slf.as_any(), State::Closed);
     }
 
     /// Totals this process saw, the state, and the local window's failure rate.

@@ -104,9 +104,9 @@ impl RetryBudget {
         budget_dict(py, &self.guard)
     }
 
-    /// Refills the local tokens and zeroes the totals.
-    fn reset(&self) {
-        self.guard.reset();
+    /// Refills the tokens and zeroes the totals (with a store, the shared ones too).
+    fn reset(slf: &Bound<'_, Self>) {
+        slf.get().guard.reset_everywhere(slf.as_any());
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

@@ -112,9 +112,18 @@ def current() -> tuple["RedisStore", "MetricsPublisher"] | None:
 
 def figures(*, publish: bool) -> dict[str, t.Any]:
     """What to show: ``{"scope": "fleet", "processes": n, "hosts": [...], "prefix": ...,
-    "snapshot": {...}}`` from the store, or ``{"scope": "process", "store": why not}``.
-    ``publish`` first publishes this process's own snapshot (a server process showing the
-    dashboard is one of the fleet; a management command is not)."""
+    "snapshot": {...}, "fleet_breakers": [...], "fleet_budgets": [...]}`` from the store, or
+    ``{"scope": "process", "store": why not}``. ``publish`` first publishes this process's own
+    snapshot (a server process showing the dashboard is one of the fleet; a management
+    command is not).
+
+    ``snapshot`` is the operations table summed over the fleet (durations bucket by bucket, so
+    percentiles computed from it are the fleet's). The breaker and budget rows merge what every
+    process reported, shaped as ``stats.breaker_rows()`` and ``stats.budget_rows()`` with
+    ``processes`` and ``shared`` added: a breaker's ``state`` is the store's when it is shared
+    through it, else the state all processes agree on, else ``"mixed"`` (``states`` counts the
+    processes in each); a budget's ``available`` is the store's when shared, else the sum of
+    each process's own."""
     found = current()
     if found is None:
         return {"scope": "process", "store": None}
@@ -130,4 +139,29 @@ def figures(*, publish: bool) -> dict[str, t.Any]:
         "hosts": fleet["hosts"],
         "prefix": store.prefix,
         "snapshot": fleet["operations"],
+        "fleet_breakers": [
+            {"breaker": name, **_breaker_row(data)}
+            for name, data in sorted(fleet["breakers"].items())
+        ],
+        "fleet_budgets": [
+            {
+                "budget": name,
+                "available": data["available"],
+                "gave_up": data["exhausted"],
+                "retries": data["retries"],
+                "processes": data["processes"],
+                "shared": data["shared"],
+            }
+            for name, data in sorted(fleet["budgets"].items())
+        ],
+    }
+
+
+def _breaker_row(data: Mapping[str, t.Any]) -> dict[str, t.Any]:
+    keys = ("state", "states", "failure_rate", "window_calls", "changed_at", "opened")
+    return {
+        **{k: data[k] for k in keys},
+        "rejected": data["rejected"],
+        "processes": data["processes"],
+        "shared": data["shared"],
     }

@@ -9,23 +9,42 @@ name, same store prefix) then shares one state::
 
 Each change is one Lua script, so it is atomic: two processes never both see "closed" after
 the limit was reached, and a budget never pays more than its allowance. In half-open state a
-lease key decides which single process sends the trial calls; the rest keep failing fast.
+lease (kept in the breaker's own key) decides which single process sends the trial calls; the
+rest keep failing fast.
+
+An operator's switches act on the fleet: ``breaker.trip()`` opens the breaker for every
+process, ``breaker.reset()`` closes it for every process with an empty window, and
+``budget.reset()`` refills the shared budget and zeroes its shared totals. Each also changes
+this process's local state, which decides whenever Redis does not answer; if Redis does not
+answer (such a switch tries Redis even while the store is leaving it alone), the switch
+reaches this process only, and the store logs a warning saying so.
 
 A call never waits on Redis longer than ``timeout`` seconds, and redis-py's own retries are
 off. When Redis cannot answer, the store logs once (``pertinax.redis``), leaves Redis alone
 for ``reconnect_after`` seconds and then tries again. Meanwhile, with ``fail_open=True`` (the
 default) each process's local state decides, as if it had no store; with ``fail_open=False``
-the budget refuses every retry and the breaker refuses every call.
+the budget refuses every retry and the breaker refuses every call (an operator's reset
+included: failing closed wins until Redis answers).
 
-Keys are ``{prefix}:budget:{name}``, ``{prefix}:breaker:{name}`` and its ``:lease``; each
-expires ``ttl`` seconds after its last change (and never before an open breaker's wait ends).
+Keys are ``{prefix}:budget:{name}`` and ``{prefix}:breaker:{name}``, one hash each, the same
+names as before the lease moved into the breaker's hash (an older process's ``:lease`` key is
+no longer read and expires by itself). Every script declares the one key it touches, so the
+store works on Redis Cluster too: pass ``cluster=True`` and the URL of any node (the slot map
+is read on first use, so an unreachable cluster falls back like an unreachable server). Each
+key expires ``ttl`` seconds after its last change (and never before an open breaker's wait
+ends).
 
 The metrics registry publishes through the store too: :class:`MetricsPublisher` writes this
-process's :func:`pertinax.metrics.snapshot` under ``{prefix}:metrics:{host}:{pid}`` (expiring
-unless published again), and :meth:`RedisStore.fleet_metrics` sums every live one.
+process's :func:`pertinax.metrics.snapshot` (with its budgets and breakers) under
+``{prefix}:metrics:{host}:{pid}``, expiring unless published again, and
+:meth:`RedisStore.fleet_metrics` finds every live one (``SCAN`` on every node, then a
+pipeline of reads: no script reads a key it was not given) and merges them (``_merge``).
 """
 
-import json
+# socket.getaddrinfo imports this codec the first time it resolves a host name; a process
+# that forks while another thread is in that import (a publisher's first connection) leaves
+# the child unable to resolve any name ("unknown encoding: idna"). Imported here, it never is.
+import encodings.idna  # noqa: F401
 import logging
 import os
 import socket
@@ -38,22 +57,24 @@ from urllib.parse import urlsplit, urlunsplit
 try:
     import redis as _redis
     from redis.backoff import NoBackoff
+    from redis.exceptions import RedisClusterException
     from redis.retry import Retry
 except ImportError as e:  # pragma: no cover - exercised by a test that hides the library
     raise ImportError(
         "pertinax.integrations.redis needs redis-py: pip install 'pertinax[redis]'"
     ) from e
 
-from . import _scripts
-from .fleet import MetricsPublisher, sum_snapshots
+from . import _scripts, fleet
+from ._merge import merge_breakers, merge_budgets, sum_snapshots
+from .fleet import MetricsPublisher
 
 if t.TYPE_CHECKING:
     from pertinax import CircuitBreaker, RetryBudget
 
-__all__ = ["MetricsPublisher", "RedisStore", "sum_snapshots"]
+__all__ = ["MetricsPublisher", "RedisStore", "merge_breakers", "merge_budgets", "sum_snapshots"]
 
 _log = logging.getLogger("pertinax.redis")
-_UNIT = 1_000_000
+_UNIT = _scripts.UNIT
 _Change = tuple[str, str] | None
 
 
@@ -81,8 +102,10 @@ class RedisStore:
         "_client",
         "_down_until",
         "_lock",
+        "_options",
         "_owner",
         "_scripts",
+        "cluster",
         "fail_open",
         "lease",
         "prefix",
@@ -103,6 +126,7 @@ class RedisStore:
         reconnect_after: float = 5.0,
         lease: float = 10.0,
         ssl_ca_certs: str | None = None,
+        cluster: bool = False,
     ) -> None:
         if not isinstance(url, str) or urlsplit(url).scheme not in ("redis", "rediss", "unix"):
             shown = redact(url) if isinstance(url, str) else repr(url)
@@ -139,28 +163,53 @@ class RedisStore:
         }
         if ssl_ca_certs is not None:
             options["ssl_ca_certs"] = ssl_ca_certs
-        self._client = _redis.Redis.from_url(url, **options)
-        self._scripts = {
-            name: self._client.register_script(getattr(_scripts, name))
-            for name in (
-                "BUDGET_WITHDRAW",
-                "BUDGET_DEPOSIT",
-                "BREAKER_ACQUIRE",
-                "BREAKER_RECORD",
-                "METRICS_PUBLISH",
-                "METRICS_READ",
-            )
-        }
+        self.cluster = bool(cluster)
+        self._options = options
         self._lock = threading.Lock()
         self._down_until = 0.0
         self._owner = ""
+        self._scripts: dict[str, t.Any] = {}
+        # A cluster client asks a node for the slot map as it is made: made on first use,
+        # so that an unreachable cluster falls back like an unreachable server.
+        self._client: t.Any = None
+        if not self.cluster:
+            self._connect()
+
+    def _connect(self) -> t.Any:
+        client: t.Any
+        if self.cluster:
+            from redis.cluster import RedisCluster
+
+            client = RedisCluster.from_url(self.url, **self._options)
+        else:
+            client = _redis.Redis.from_url(self.url, **self._options)
+        self._scripts = {
+            name: client.register_script(getattr(_scripts, name))
+            for name in (
+                "BUDGET_WITHDRAW",
+                "BUDGET_DEPOSIT",
+                "BUDGET_RESET",
+                "BREAKER_ACQUIRE",
+                "BREAKER_RECORD",
+                "BREAKER_TRIP",
+                "BREAKER_RESET",
+            )
+        }
+        self._client = client
+        return client
 
     def __repr__(self) -> str:
-        return f"RedisStore({redact(self.url)!r}, prefix={self.prefix!r})"
+        cluster = ", cluster=True" if self.cluster else ""
+        return f"RedisStore({redact(self.url)!r}, prefix={self.prefix!r}{cluster})"
 
     @property
-    def client(self) -> _redis.Redis:
-        """The redis-py client (fail-fast settings; do not log its connection kwargs)."""
+    def client(self) -> t.Any:
+        """The redis-py client, a ``RedisCluster`` with ``cluster=True`` (fail-fast settings;
+        do not log its connection kwargs)."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._connect()
         return self._client
 
     def key(self, kind: str, name: str) -> str:
@@ -199,10 +248,9 @@ class RedisStore:
     def breaker_acquire(
         self, breaker: "CircuitBreaker"
     ) -> tuple[bool, bool, float, _Change] | None:
-        key = self.key("breaker", breaker.name)
         reply = self._run(
             "BREAKER_ACQUIRE",
-            [key, f"{key}:lease"],
+            [self.key("breaker", breaker.name)],
             [
                 self._owner_id(),
                 round(self.lease * 1000),
@@ -218,10 +266,9 @@ class RedisStore:
         return (bool(allowed), bool(trial), int(remaining) / 1000, _change(before, after))
 
     def breaker_record(self, breaker: "CircuitBreaker", trial: bool, outcome: str) -> _Change:
-        key = self.key("breaker", breaker.name)
         reply = self._run(
             "BREAKER_RECORD",
-            [key, f"{key}:lease"],
+            [self.key("breaker", breaker.name)],
             [
                 int(trial),
                 outcome,
@@ -235,23 +282,52 @@ class RedisStore:
         )
         return None if reply is None else _change(*reply)
 
+    # --- an operator's switches: forced through to Redis, reaching the fleet -------------------
+
+    def budget_reset(self, budget: "RetryBudget") -> bool | None:
+        """Refills the shared budget and zeroes its shared totals; None if Redis did not
+        answer."""
+        reply = self._run("BUDGET_RESET", [self.key("budget", budget.name)], [], force=True)
+        if reply is None:
+            self._local_only("retry budget", budget.name, "reset")
+            return None
+        return True
+
+    def breaker_trip(self, breaker: "CircuitBreaker") -> tuple[str, str] | None:
+        """Opens the breaker for the fleet: ``(state before, "open")``, or None if Redis did
+        not answer."""
+        reply = self._run(
+            "BREAKER_TRIP",
+            [self.key("breaker", breaker.name)],
+            [round(breaker.open_for * 1000), self._ttl_ms(breaker)],
+            force=True,
+        )
+        if reply is None:
+            self._local_only("circuit breaker", breaker.name, "tripped")
+            return None
+        return (_text(reply[0]), _text(reply[1]))
+
+    def breaker_reset(self, breaker: "CircuitBreaker") -> tuple[str, str] | None:
+        """Closes the breaker for the fleet, with an empty window: ``(state before,
+        "closed")``, or None if Redis did not answer."""
+        reply = self._run(
+            "BREAKER_RESET", [self.key("breaker", breaker.name)], [self._ttl_ms()], force=True
+        )
+        if reply is None:
+            self._local_only("circuit breaker", breaker.name, "reset")
+            return None
+        return (_text(reply[0]), _text(reply[1]))
+
     # --- reading the shared state ------------------------------------------------------------
 
     def budget_stats(self, name: str) -> dict[str, float]:
         """The fleet's totals for a budget: retries, exhausted, successes, available."""
-        raw = self._client.hgetall(self.key("budget", name))
-        get = {_text(k): float(v) for k, v in raw.items()}
-        return {
-            "retries": get.get("retries", 0.0),
-            "exhausted": get.get("exhausted", 0.0),
-            "successes": get.get("successes", 0.0),
-            "available": get["tokens"] / _UNIT if "tokens" in get else float("nan"),
-        }
+        return fleet.budget_fields(self.client.hgetall(self.key("budget", name)))
 
     def breaker_stats(self, name: str) -> dict[str, t.Any]:
         """The fleet's view of a breaker: state and transition counts."""
         raw = {
-            _text(k): _text(v) for k, v in self._client.hgetall(self.key("breaker", name)).items()
+            _text(k): _text(v) for k, v in self.client.hgetall(self.key("breaker", name)).items()
         }
         out: dict[str, t.Any] = {"state": raw.get("state", "closed")}
         for field in ("opened", "half_opened", "closed"):
@@ -267,40 +343,29 @@ class RedisStore:
     def publish_metrics(
         self, snapshot: t.Mapping[str, t.Any] | None = None, *, expire_after: float = 30.0
     ) -> bool:
-        """Writes this process's snapshot (by default :func:`pertinax.metrics.snapshot`), to
-        expire after ``expire_after`` seconds unless published again. False if Redis did not
-        answer within the timeout."""
-        if snapshot is None:
-            from pertinax import metrics
-
-            snapshot = metrics.snapshot()
-        payload = json.dumps(
-            {"host": socket.gethostname(), "pid": os.getpid(), "operations": snapshot},
-            separators=(",", ":"),
-        )
+        """Writes this process's snapshot (by default :func:`pertinax.metrics.snapshot`, with
+        :func:`~pertinax.metrics.budgets` and :func:`~pertinax.metrics.breakers`), to expire
+        after ``expire_after`` seconds unless published again. False if Redis did not answer
+        within the timeout."""
+        payload = fleet.payload(snapshot)
         ttl_ms = max(1, round(expire_after * 1000))
-        reply = self._run(
-            "METRICS_PUBLISH", [self.key("metrics", "index"), self.metrics_key()], [payload, ttl_ms]
-        )
-        return reply is not None
+        key = self.metrics_key()
+        return self._call(lambda: self.client.set(key, payload, px=ttl_ms)) is not None
 
     def fleet_metrics(self) -> dict[str, t.Any] | None:
-        """Every live process's published snapshot, summed: ``{"processes": n, "hosts":
-        [...], "operations": {name: counters}}``; None if Redis did not answer."""
-        reply = self._run("METRICS_READ", [self.key("metrics", "index")], [])
-        if reply is None:
+        """Every live process's published snapshot, merged: ``{"processes": n, "hosts":
+        [...], "operations": {name: counters}, "budgets": {...}, "breakers": {...}}`` (see
+        :mod:`pertinax.integrations.redis._merge` for what is summed and how); None if Redis
+        did not answer."""
+        raw = self._call(lambda: fleet.read_published(self.client, self.prefix))
+        if raw is None:
             return None
-        snapshots = []
-        for raw in reply:
-            try:
-                snapshots.append(json.loads(raw))
-            except ValueError:  # not ours: a key someone else wrote under the prefix
-                continue
-        return {
-            "processes": len(snapshots),
-            "hosts": sorted({str(s.get("host")) for s in snapshots}),
-            "operations": sum_snapshots(s.get("operations") or {} for s in snapshots),
-        }
+        snapshots = fleet.parse_published(raw)
+        budgets, breakers = fleet.names(snapshots)
+        shared = None
+        if budgets or breakers:
+            shared = self._call(lambda: fleet.read_shared(self.client, self.key, budgets, breakers))
+        return fleet.merge(snapshots, shared)
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -318,13 +383,24 @@ class RedisStore:
             self._owner = f"{pid}-{uuid.uuid4().hex}"
         return self._owner
 
-    def _run(self, script: str, keys: list[str], args: list[t.Any]) -> t.Any:
+    def _run(
+        self, script: str, keys: list[str], args: list[t.Any], *, force: bool = False
+    ) -> t.Any:
+        def command() -> t.Any:
+            self.client  # noqa: B018 - connects a cluster client on first use
+            return self._scripts[script](keys=keys, args=args)
+
+        return self._call(command, force=force)
+
+    def _call(self, command: t.Callable[[], t.Any], *, force: bool = False) -> t.Any:
+        """``command()``'s reply, or None when Redis does not answer (or is being left
+        alone, unless ``force``)."""
         now = time.monotonic()
-        if now < self._down_until:
+        if now < self._down_until and not force:
             return None
         try:
-            reply = self._scripts[script](keys=keys, args=args)
-        except _redis.RedisError as e:
+            reply = command()
+        except (_redis.RedisError, RedisClusterException) as e:
             self._went_down(now, e)
             return None
         if self._down_until:
@@ -347,6 +423,15 @@ class RedisStore:
                 "local state decides" if self.fail_open else "failing closed",
                 self.reconnect_after,
             )
+
+    def _local_only(self, what: str, name: str, done: str) -> None:
+        _log.warning(
+            "%s %s %s in this process only: redis store %s did not answer",
+            what,
+            name,
+            done,
+            redact(self.url),
+        )
 
 
 def _change(before: t.Any, after: t.Any) -> _Change:

@@ -2,8 +2,13 @@
 
 Time is the Redis server's clock (``TIME``), the one clock every process of the fleet shares.
 Amounts of budget are integers in millionths of a retry, as in the Rust core. Every script
-refreshes the key's expiry, so state that nobody touches disappears by itself.
+refreshes the key's expiry, so state that nobody touches disappears by itself, and every script
+touches exactly one key, the one it declares in ``KEYS[1]``: that is what Redis Cluster needs
+to route it (and what lets a proxy or an ACL see which keys a script uses).
 """
+
+# Budget amounts in the scripts and the hashes are integers, in millionths of a retry.
+UNIT = 1_000_000
 
 # Shared prelude: the server's time in milliseconds.
 _NOW = """
@@ -55,8 +60,10 @@ return tokens
 """
 
 # Breaker hash fields: state (closed/open/half_open), ring ('0'/'1' per outcome, 1 = failure),
-# head, len, failures, open_until, admitted, done, tfail, and counters opened/half_opened/
-# closed. KEYS[2] is the half-open lease: only its holder sends trial calls.
+# head, len, failures, open_until, admitted, done, tfail, lease and lease_until, and counters
+# opened/half_opened/closed. The half-open lease lives in the same hash (its holder alone sends
+# trial calls, until lease_until on the server's clock), so every script touches one key and
+# runs on Redis Cluster as well.
 _BREAKER_ENTER = """
 local function enter(to, now, open_for)
   local from = redis.call('HGET', KEYS[1], 'state') or 'closed'
@@ -65,13 +72,13 @@ local function enter(to, now, open_for)
   redis.call('HINCRBY', KEYS[1], 'epoch', 1)
   if to == 'open' then
     redis.call('HSET', KEYS[1], 'open_until', now + open_for)
-    redis.call('HINCRBY', KEYS[1], 'opened', 1)
-  elseif to == 'half_open' then
-    redis.call('HINCRBY', KEYS[1], 'half_opened', 1)
-  else
-    redis.call('HINCRBY', KEYS[1], 'closed', 1)
   end
-  if to ~= 'half_open' then redis.call('DEL', KEYS[2]) end
+  -- An operator's switch may "change" to the same state: only real changes are counted.
+  if from ~= to then
+    local counter = {open = 'opened', half_open = 'half_opened', closed = 'closed'}
+    redis.call('HINCRBY', KEYS[1], counter[to], 1)
+  end
+  if to ~= 'half_open' then redis.call('HDEL', KEYS[1], 'lease', 'lease_until') end
   return {from, to}
 end
 """
@@ -90,14 +97,15 @@ if state == 'open' then
   local remaining = tonumber(redis.call('HGET', KEYS[1], 'open_until') or 0) - now
   if remaining > 0 then return {0, 0, remaining, '', ''} end
   change = enter('half_open', now, 0)
-  redis.call('DEL', KEYS[2])
 end
 redis.call('PEXPIRE', KEYS[1], ttl)
 -- One process in the fleet holds the lease and sends every trial call.
-if redis.call('SET', KEYS[2], owner, 'NX', 'PX', lease) then
+local holder = redis.call('HGET', KEYS[1], 'lease')
+if not holder or tonumber(redis.call('HGET', KEYS[1], 'lease_until') or 0) <= now then
   -- A new holder starts the trials afresh: a holder that died took its slots with it.
-  redis.call('HSET', KEYS[1], 'admitted', 0, 'done', 0, 'tfail', 0)
-elseif redis.call('GET', KEYS[2]) ~= owner then
+  redis.call('HSET', KEYS[1], 'lease', owner, 'lease_until', now + lease,
+             'admitted', 0, 'done', 0, 'tfail', 0)
+elseif holder ~= owner then
   return {0, 0, 0, change[1], change[2]}
 end
 local admitted = tonumber(redis.call('HGET', KEYS[1], 'admitted') or 0)
@@ -161,32 +169,32 @@ return change
 """
 )
 
-# KEYS[1] the index of process snapshots (a sorted set: key -> expiry time), KEYS[2] this
-# process's snapshot. ARGV: the snapshot (JSON), ttl_ms. The snapshot and its entry in the
-# index are written together, expire together, and the index lives as long as its last entry.
-METRICS_PUBLISH = (
+# KEYS[1] breaker hash. ARGV: open_for_ms, ttl_ms. An operator's switch: opens the breaker
+# for the fleet now (a breaker already open waits open_for again). Returns {from, 'open'}.
+BREAKER_TRIP = (
     _NOW
+    + _BREAKER_ENTER
     + """
-local ttl = tonumber(ARGV[2])
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl)
-redis.call('ZADD', KEYS[1], now + ttl, KEYS[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[1], tonumber(last[2]))
-return 1
+local change = enter('open', now, tonumber(ARGV[1]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+return change
 """
 )
 
-# KEYS[1] the index of process snapshots. Returns every live snapshot, read at one instant:
-# the keys named by the index are this prefix's own, so one script may read them all.
-METRICS_READ = (
+# KEYS[1] breaker hash. ARGV: ttl_ms. Closes the breaker for the fleet with an empty window.
+# Returns {from, 'closed'}.
+BREAKER_RESET = (
     _NOW
+    + _BREAKER_ENTER
     + """
-local out = {}
-for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
-  local value = redis.call('GET', key)
-  if value then out[#out + 1] = value end
-end
-return out
+local change = enter('closed', now, 0)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
+return change
 """
 )
+
+# KEYS[1] budget hash. A full budget with zero totals is the state of a key that does not
+# exist, as every other script reads it.
+BUDGET_RESET = """
+return redis.call('DEL', KEYS[1])
+"""

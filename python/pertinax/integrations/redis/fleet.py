@@ -8,19 +8,25 @@ killed) drops out of the sums by itself, and nothing grows without bound::
     publisher = MetricsPublisher(store, every=10)
     publisher.start()             # a daemon thread; also restarted in a forked child
     publisher.publish()           # now, on demand
-    store.fleet_metrics()         # {"processes": 3, "hosts": [...], "operations": {...}}
+    store.fleet_metrics()         # {"processes": 3, "hosts": [...], "operations": {...},
+                                  #  "budgets": {...}, "breakers": {...}}
 
 Publishing never runs inside a retried call: the thread (or the caller of :meth:`publish`)
 waits at most the store's ``timeout`` for Redis, and a Redis that does not answer is logged
 once by the store and skipped until it answers again.
 """
 
+import json
 import logging
 import os
+import socket
 import threading
 import typing as t
 import weakref
 from collections.abc import Iterable, Mapping
+
+from ._merge import merge_breakers, merge_budgets, sum_snapshots
+from ._scripts import UNIT
 
 
 class _Store(t.Protocol):
@@ -34,58 +40,122 @@ class _Store(t.Protocol):
 __all__ = ["MetricsPublisher", "sum_snapshots"]
 
 _log = logging.getLogger("pertinax.redis")
-# Derived from the counters; summed snapshots compute them again.
-_RATES = {"success_rate", "retry_rate", "give_up_rate"}
 
 
-def sum_snapshots(
-    snapshots: Iterable[Mapping[str, Mapping[str, t.Any]]],
-) -> dict[str, dict[str, t.Any]]:
-    """Adds up metrics snapshots (``{operation: {counter: value}}``) operation by operation:
-    counters are summed, duration histograms bucket by bucket, and the rates are computed
-    again from the sums, as :func:`pertinax.metrics.snapshot` computes them."""
-    out: dict[str, dict[str, t.Any]] = {}
-    for snapshot in snapshots:
-        for name, data in snapshot.items():
-            total = out.setdefault(name, {})
-            for key, value in data.items():
-                if key in _RATES:
-                    continue
-                if key == "duration":
-                    _add_histogram(total, value)
-                elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                    total[key] = total.get(key, 0) + value
-    for total in out.values():
-        ended = sum(total.get(k, 0) for k in ("first_try", "recovered", "gave_up", "errors"))
-        succeeded = total.get("first_try", 0) + total.get("recovered", 0)
-        total["success_rate"] = _rate(succeeded, ended)
-        total["retry_rate"] = _rate(total.get("retried_calls", 0), ended)
-        total["give_up_rate"] = _rate(total.get("gave_up", 0), ended)
+def payload(snapshot: Mapping[str, t.Any] | None) -> str:
+    """What a process publishes, as JSON: its host and pid, the operations table (by default
+    :func:`pertinax.metrics.snapshot`), and its budgets and breakers unless ``snapshot`` was
+    given."""
+    from pertinax import metrics
+
+    published: dict[str, t.Any] = {"host": socket.gethostname(), "pid": os.getpid()}
+    if snapshot is None:
+        published.update(
+            operations=metrics.snapshot(), budgets=metrics.budgets(), breakers=metrics.breakers()
+        )
+    else:
+        published["operations"] = dict(snapshot)
+    return json.dumps(published, separators=(",", ":"))
+
+
+def read_published(client: t.Any, prefix: str) -> list[t.Any]:
+    """The values under ``{prefix}:metrics:*``: the keys are listed (SCAN, every node of a
+    cluster), then read in a pipeline, each from the node that holds it. No script reads a
+    key it did not declare."""
+    pattern = f"{_glob_escape(prefix)}:metrics:*"
+    keys = list(client.scan_iter(match=pattern, count=1000))
+    if not keys:
+        return []
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.get(key)
+    # A key of another type (an older pertinax's index) fails alone and is skipped.
+    return list(pipe.execute(raise_on_error=False))
+
+
+def parse_published(raw: Iterable[object]) -> list[dict[str, t.Any]]:
+    """The snapshots among values read under the metrics keys (bytes of JSON objects); any
+    other value, or a read that failed, is skipped: a key someone else wrote under the
+    prefix, or one that expired between the listing and the read."""
+    out = []
+    for value in raw:
+        if not isinstance(value, (bytes, str)):
+            continue
+        try:
+            snapshot = json.loads(value)
+        except ValueError:
+            continue
+        if isinstance(snapshot, dict):
+            out.append(snapshot)
     return out
 
 
-def _rate(part: float, ended: float) -> float | None:
-    return part / ended if ended else None
+def _tables(snapshots: list[dict[str, t.Any]], kind: str) -> list[Mapping[str, t.Any]]:
+    found = (s.get(kind) for s in snapshots)
+    return [table for table in found if isinstance(table, Mapping)]
 
 
-def _add_histogram(total: dict[str, t.Any], histogram: t.Any) -> None:
-    if not isinstance(histogram, Mapping):
-        return
-    bounds = list(histogram.get("bounds") or ())
-    counts = [int(c) for c in histogram.get("counts") or ()]
-    mine = total.get("duration")
-    if mine is None:
-        total["duration"] = {
-            "bounds": bounds,
-            "counts": counts,
-            "sum": float(histogram.get("sum", 0.0)),
-            "count": int(histogram.get("count", 0)),
-        }
-    elif mine["bounds"] == bounds and len(mine["counts"]) == len(counts):
-        mine["counts"] = [a + b for a, b in zip(mine["counts"], counts, strict=True)]
-        mine["sum"] += float(histogram.get("sum", 0.0))
-        mine["count"] += int(histogram.get("count", 0))
-    # Other bounds come from another pertinax version: its buckets cannot be added up.
+def names(snapshots: list[dict[str, t.Any]]) -> tuple[list[str], list[str]]:
+    """The budgets and the breakers the snapshots name."""
+    return (
+        sorted({str(n) for table in _tables(snapshots, "budgets") for n in table}),
+        sorted({str(n) for table in _tables(snapshots, "breakers") for n in table}),
+    )
+
+
+_Shared = tuple[dict[str, dict[str, float]], dict[str, str]]
+
+
+def read_shared(
+    client: t.Any, key: t.Callable[[str, str], str], budgets: list[str], breakers: list[str]
+) -> _Shared:
+    """The store's own state of these budgets and breakers (those whose key exists): each
+    budget's totals and tokens, each breaker's state."""
+    pipe = client.pipeline(transaction=False)
+    for name in budgets:
+        pipe.hgetall(key("budget", name))
+    for name in breakers:
+        pipe.hget(key("breaker", name), "state")
+    replies = list(pipe.execute(raise_on_error=False))
+    shared_budgets = {
+        name: budget_fields(raw)
+        for name, raw in zip(budgets, replies, strict=False)
+        if isinstance(raw, dict) and raw
+    }
+    shared_breakers = {
+        name: raw.decode() if isinstance(raw, bytes) else raw
+        for name, raw in zip(breakers, replies[len(budgets) :], strict=False)
+        if isinstance(raw, (bytes, str))
+    }
+    return shared_budgets, shared_breakers
+
+
+def merge(snapshots: list[dict[str, t.Any]], shared: _Shared | None) -> dict[str, t.Any]:
+    """The fleet's figures from the live snapshots (see ``_merge``) and the store's state."""
+    shared_budgets, shared_breakers = shared or ({}, {})
+    return {
+        "processes": len(snapshots),
+        "hosts": sorted({str(s.get("host")) for s in snapshots}),
+        "operations": sum_snapshots(_tables(snapshots, "operations")),
+        "budgets": merge_budgets(_tables(snapshots, "budgets"), shared_budgets),
+        "breakers": merge_breakers(_tables(snapshots, "breakers"), shared_breakers),
+    }
+
+
+def budget_fields(raw: Mapping[t.Any, t.Any]) -> dict[str, float]:
+    """A budget's hash in the store as figures: retries, exhausted, successes, available."""
+    get = {(k.decode() if isinstance(k, bytes) else str(k)): float(v) for k, v in raw.items()}
+    return {
+        "retries": get.get("retries", 0.0),
+        "exhausted": get.get("exhausted", 0.0),
+        "successes": get.get("successes", 0.0),
+        "available": get["tokens"] / UNIT if "tokens" in get else float("nan"),
+    }
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` matched literally in a SCAN pattern."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
 
 
 class MetricsPublisher:
