@@ -87,8 +87,10 @@ def test_staff_see_the_dashboard_in_a_real_browser(site: str, browser: t.Any) ->
     dashboard = f"{site}/pertinax/"
     try:
         WebDriverWait(browser, 60).until(
-            lambda b: b.current_url == dashboard
-            and b.execute_script("return document.readyState") == "complete"
+            lambda b: (
+                b.current_url == dashboard
+                and b.execute_script("return document.readyState") == "complete"
+            )
         )
     except TimeoutException:
         body = browser.find_element(By.TAG_NAME, "body").text
