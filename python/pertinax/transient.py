@@ -264,7 +264,9 @@ class wait_retry_after(wait_base):
                 seconds = self._seconds(exc)
                 if seconds is not None:
                     return seconds
-        return float(self.fallback(retry_state))
+        # The fallback's own value, unchanged (an int stays an int), as the engine's native
+        # wait_retry_after and tenacity's wait_chain hand it on: idle_for shows the type.
+        return self.fallback(retry_state)
 
     def _seconds(self, exc: BaseException) -> float | None:
         """The capped Retry-After of ``exc`` (or what caused it); None to ask the fallback."""
