@@ -235,6 +235,18 @@ def test_bad_policies_are_named() -> None:
         bad.delay().get()
 
 
+def test_a_wrong_app_or_base_is_named_at_once() -> None:
+    app = eager_app()
+    with pytest.raises(TypeError, match=r"^policy_task: app must be a Celery app, got 42$"):
+        policy_task(42, policy="api")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^policy_task_class: app must be a Celery app, got 'x'$"):
+        policy_task_class("x")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"base must be a Celery Task class, got 42$"):
+        policy_task(app, policy="api", base=42)
+    with pytest.raises(TypeError, match=r"base must be a Celery Task class, got <class 'int'>$"):
+        policy_task_class(app, int)
+
+
 def test_a_task_without_a_policy_runs_as_celery_runs_it() -> None:
     app = eager_app()
     runs: list[int] = []
