@@ -166,6 +166,25 @@ def test_get_and_names() -> None:
         policies.get("nope")
     with pytest.raises(LookupError):
         retry(policy="nope")(flaky(0))
+    with pytest.raises(policies.UnknownPolicyError) as info, retry_context(policy="nope"):
+        pass
+    assert isinstance(info.value, KeyError)  # what tenacity-era code catches
+    assert type(info.value).__module__ == "pertinax.policies"
+
+
+@pytest.mark.parametrize(
+    ("decorate", "shown"),
+    [
+        (lambda: api_retry, "retry(policy='api')"),
+        (lambda: api_retry(stop=stop_after_attempt(1)), "retry(policy='api')"),
+        (lambda: retry(policy="database"), "retry(policy='database')"),
+        (lambda: Policy("payments"), "Policy('payments')"),
+    ],
+)
+def test_decorating_something_that_is_not_callable_is_named_at_once(decorate, shown) -> None:
+    with pytest.raises(TypeError) as info:
+        decorate()(42)
+    assert str(info.value) == f"{shown}: expected a function to decorate, got 42"
 
 
 def test_register_adds_and_replaces() -> None:

@@ -141,6 +141,8 @@ class Policy:
         """Decorates ``fn`` (sync or async) as ``@retry(**policy.kwargs)`` would."""
         from ._wrapping import controller_for
 
+        if not callable(fn):
+            raise TypeError(f"Policy({self._name!r}): expected a function to decorate, got {fn!r}")
         return controller_for(fn, (), self._arguments({})).wraps(fn)
 
     def retrying(self, **overrides: t.Any) -> "Retrying":
