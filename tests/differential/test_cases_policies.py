@@ -147,6 +147,45 @@ def statistics_after_reraise(lib: Any, rec: Recorder) -> Any:
             )(acting(rec, *script))
             out.append(("callback", script, outcome(rec, f)))
             out.append(stats(rec, f.statistics))
+            out.append(("async", script, asyncio.run(async_reraise(lib, rec, retry, kw, script))))
+    return out
+
+
+async def async_reraise(lib: Any, rec: Recorder, retry: Any, kw: Any, script: Any) -> Any:
+    """The async decorator, call and ``async for`` forms, then each one's statistics."""
+
+    async def sleep(seconds: float) -> None:
+        rec.sleep(seconds)
+
+    def wrap(body: Any) -> Any:
+        async def call() -> Any:
+            return body()
+
+        return call
+
+    out = []
+    f = lib.retry(retry=retry, sleep=sleep, **kw)(wrap(acting(rec, *script)))
+    r = lib.AsyncRetrying(retry=retry, sleep=sleep, **kw)
+    for form, run in (("decorator", f), ("call", lambda: r(wrap(acting(rec, *script))))):
+        try:
+            out.append((form, "returned", await run()))
+        except Exception as e:  # noqa: BLE001
+            out.append((form, "raised", rec.exc(e)))
+        out.append(stats(rec, (f if form == "decorator" else r).statistics))
+    r = lib.AsyncRetrying(retry=retry, sleep=sleep, **kw)
+    body = acting(rec, *script)
+    try:
+        async for attempt in r:
+            ok = False
+            with attempt:
+                value = body()
+                ok = True
+            if ok:
+                attempt.retry_state.set_result(value)
+        out.append(("iterator", "ended"))
+    except Exception as e:  # noqa: BLE001
+        out.append(("iterator", "raised", rec.exc(e)))
+    out.append(stats(rec, r.statistics))
     return out
 
 
