@@ -160,6 +160,22 @@ def test_user_rules_win_and_can_be_removed() -> None:
         transient.unregister(never_refused)
     with pytest.raises(TypeError, match="'rule' must be callable, got 42"):
         transient.register(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^registered\(\) argument 'rule' must be callable"):
+        transient.registered(42).__enter__()  # type: ignore[arg-type]
+
+
+def test_registered_keeps_a_rule_that_was_registered_before() -> None:
+    def never_timeout(e: BaseException) -> bool | None:
+        return False if isinstance(e, TimeoutError) else None
+
+    transient.register(never_timeout)
+    try:
+        with transient.registered(never_timeout):
+            assert not is_transient(TimeoutError())
+        assert not is_transient(TimeoutError())  # still registered, as before the block
+    finally:
+        transient.unregister(never_timeout)
+    assert is_transient(TimeoutError())
 
 
 def test_a_broken_rule_is_ignored_and_logged(transient_log: pytest.LogCaptureFixture) -> None:

@@ -85,13 +85,18 @@ def unregister(rule: Rule) -> None:
 
 @contextlib.contextmanager
 def registered(rule: Rule) -> typing.Iterator[Rule]:
-    """Register ``rule`` for the duration of a ``with`` block (tests, mostly)."""
+    """Register ``rule`` for the duration of a ``with`` block (tests, mostly); a rule that
+    was registered before stays registered after it."""
+    if not callable(rule):
+        raise TypeError(f"registered() argument 'rule' must be callable, got {rule!r}")
+    already = any(r is rule for r in _user_rules)
     register(rule)
     try:
         yield rule
     finally:
-        with contextlib.suppress(ValueError):
-            unregister(rule)
+        if not already:
+            with contextlib.suppress(ValueError):
+                unregister(rule)
 
 
 def _ask(rule: Rule, exc: BaseException) -> bool | None:
