@@ -173,6 +173,22 @@ def test_get_and_names() -> None:
 
 
 @pytest.mark.parametrize(
+    ("make", "where"),
+    [
+        (lambda: retry_context(max_attempts=3), "retry_context()"),
+        (lambda: policies.API.retrying(max_attempts=3), "Policy('api').retrying()"),
+        (lambda: policies.API.async_retrying(max_attempts=3), "Policy('api').async_retrying()"),
+    ],
+)
+def test_an_override_no_controller_takes_is_named_at_once(make, where) -> None:
+    # The guide's own retry_context took max_attempts=; pertinax's takes Retrying's arguments.
+    with pytest.raises(TypeError) as info:
+        make()
+    assert str(info.value).startswith(f"{where}: unexpected argument 'max_attempts'=3; ")
+    assert "stop, wait, retry" in str(info.value)
+
+
+@pytest.mark.parametrize(
     ("decorate", "shown"),
     [
         (lambda: api_retry, "retry(policy='api')"),
