@@ -113,6 +113,26 @@ def presets_as_controllers(lib: Any, rec: Recorder) -> Any:
 
 
 @case
+def preset_controllers_reused_copied_and_disabled(lib: Any, rec: Recorder) -> Any:
+    out = []
+    for name in PRESETS:
+        r = preset_controller(lib, rec, name)
+        for script in (("refused", "ok"), ("timeout",), ("404",)):  # one controller, reused
+            out.append((name, script, outcome(rec, lambda r=r, s=script: r(acting(rec, *s)))))
+            out.append(stats(rec, r.statistics))
+        c = r.copy(stop=lib.stop_after_attempt(2), reraise=False)
+        out.append(("copy", outcome(rec, lambda c=c: c(acting(rec, "refused")))))
+        out.append((stats(rec, c.statistics), stats(rec, r.statistics)))
+        off = preset_controller(lib, rec, name, enabled=False)
+        out.append(("disabled", outcome(rec, lambda off=off: off(acting(rec, "refused")))))
+        f = preset_decorator(lib, rec, name, "by name")(acting(rec, "refused", "ok"))
+        same = f.retry_with()
+        out.append(("retry_with()", outcome(rec, same), stats(rec, same.statistics)))
+        out.append((f.statistics is same.statistics, type(f.retry).__name__))
+    return out
+
+
+@case
 def retry_with_on_presets(lib: Any, rec: Recorder) -> Any:
     out = []
     for name in PRESETS:
