@@ -50,6 +50,32 @@ def test_socket_timeout_is_transient() -> None:
     assert is_transient(exc)
 
 
+@pytest.mark.parametrize(
+    ("code", "transient"),
+    [
+        (errno.ENETUNREACH, True),
+        (errno.EHOSTUNREACH, True),
+        (errno.ENETDOWN, True),
+        (errno.EHOSTDOWN, True),
+        (errno.ENETRESET, True),
+        (errno.EINVAL, False),
+        (errno.EBADF, False),
+        (None, False),
+    ],
+)
+def test_network_errors_raised_as_plain_oserror(code: int | None, transient: bool) -> None:
+    # What socket.connect() raises when the route or the interface is gone: a bare OSError.
+    exc = OSError(code, os.strerror(code)) if code is not None else OSError("no errno")
+    assert is_transient(exc) is transient
+
+
+def test_name_resolution_is_transient_only_when_temporary() -> None:
+    # The resolver's own failure (EAI_AGAIN) may pass; a name that does not exist will not.
+    assert is_transient(socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"))
+    # Built, not looked up: a machine without a resolver answers EAI_AGAIN for any name.
+    assert not is_transient(socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
+
+
 def test_file_not_found_is_not_transient(tmp_path: typing.Any) -> None:
     exc = raised(lambda: open(tmp_path / "missing.txt", "rb"))  # noqa: SIM115
     assert isinstance(exc, FileNotFoundError)
