@@ -132,6 +132,39 @@ def preset_controllers_reused_copied_and_disabled(lib: Any, rec: Recorder) -> An
     return out
 
 
+# The guide's settings dict, as flat keys, and the numbers it gives each preset.
+SETTINGS = {
+    "API_MAX_ATTEMPTS": 4,
+    "API_BACKOFF_MULTIPLIER": 1,
+    "API_MIN_WAIT": 0.5,
+    "API_MAX_WAIT": 10,
+    "DATABASE_MAX_ATTEMPTS": 2,
+    "FILE_UPLOAD_MAX_WAIT": 5,
+}
+CONFIGURED = {"api": (4, 1, 0.5, 10), "database": (2, 1, 0.5, 10), "file_upload": (3, 3, 2, 5)}
+
+
+@case
+def configured_presets_against_the_guides_settings(lib: Any, rec: Recorder) -> Any:
+    out = []
+    for name in PRESETS:
+        script = ("refused", "503", "429 in 120 s", "ok")
+        if lib is REFERENCE:
+            kw = {**hand_written(lib, name, CONFIGURED[name]), **hooks(rec)}
+            before, after = lib.retry(**kw), lib.retry(**kw)
+        else:
+            before = preset_decorator(lib, rec, name, "bare")
+            lib.policies.configure(SETTINGS)
+            after = preset_decorator(lib, rec, name, "by name")
+        # Decorated before the settings changed, then after: both follow them.
+        for when, decorate in (("before", before), ("after", after)):
+            f = decorate(acting(rec, *script))
+            out.append((name, when, outcome(rec, f), stats(rec, f.statistics)))
+        if lib is not REFERENCE:
+            lib.policies.reset()
+    return out
+
+
 @case
 def retry_with_on_presets(lib: Any, rec: Recorder) -> Any:
     out = []

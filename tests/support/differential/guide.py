@@ -80,10 +80,10 @@ class RetryAfterOr:
         return min(seconds, float(self.cap))
 
 
-def hand_written(lib: Any, name: str) -> dict[str, Any]:
-    """The guide's ``RetryConfig`` preset as tenacity arguments (``name=`` is tenacity's
-    too: what ``get_fn_name()`` says in the iterator form)."""
-    attempts, multiplier, low, high = PRESETS[name]
+def hand_written(lib: Any, name: str, numbers: Any = None) -> dict[str, Any]:
+    """The guide's ``RetryConfig`` preset (or ``numbers`` in its place) as tenacity
+    arguments (``name=`` is tenacity's too: what ``get_fn_name()`` says in the iterator form)."""
+    attempts, multiplier, low, high = numbers or PRESETS[name]
     wait = lib.wait_exponential(multiplier=multiplier, min=low, max=high)
     return {
         "name": name,
