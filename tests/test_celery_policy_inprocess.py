@@ -38,8 +38,17 @@ class Recorder:
         self.waits.append(seconds)
 
 
+class EagerApp(Celery):  # type: ignore[misc]  # Celery is untyped
+    def task(self, *args: t.Any, **opts: t.Any) -> t.Any:
+        # These throwaway apps' tasks must not join every app finalized later, as Celery's
+        # shared tasks do: the same names, registered again there, warn as duplicates (and
+        # fail, warnings being errors) when another test module's worker starts afterwards.
+        opts.setdefault("shared", False)
+        return super().task(*args, **opts)
+
+
 def eager_app(**conf: t.Any) -> Celery:
-    app = Celery("eager", broker="memory://", set_as_current=False, **conf)
+    app = EagerApp("eager", broker="memory://", set_as_current=False, **conf)
     app.conf.task_always_eager = True
     return app
 
