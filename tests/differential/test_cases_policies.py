@@ -363,7 +363,38 @@ def retry_context_against_the_guides_context_manager(lib: Any, rec: Recorder) ->
                 return stats(rec, retrying.statistics)
 
         out.append((script, outcome(rec, block)))
+        out.append((script, asyncio.run(async_block(lib, rec, script))))
     return out
+
+
+@contextlib.asynccontextmanager
+async def hand_async_retry_context(lib: Any, sleep: Any, rec: Recorder) -> Any:
+    yield lib.AsyncRetrying(**{**hand_written(lib, "api"), **hooks(rec), "sleep": sleep})
+
+
+async def async_block(lib: Any, rec: Recorder, script: Any) -> Any:
+    """``async with retry_context(...)`` and ``async for``, against the same by hand."""
+
+    async def sleep(seconds: float) -> None:
+        rec.sleep(seconds)
+
+    body = acting(rec, *script)
+    if lib is REFERENCE:
+        manager = hand_async_retry_context(lib, sleep, rec)
+    else:
+        manager = lib.retry_context(policy="api", **{**hooks(rec), "sleep": sleep})
+    try:
+        async with manager as retrying:
+            async for attempt in retrying:
+                ok = False
+                with attempt:
+                    value = body()
+                    ok = True
+                if ok:
+                    attempt.retry_state.set_result(value)
+            return ("returned", type(retrying).__name__, stats(rec, retrying.statistics))
+    except Exception as e:  # noqa: BLE001
+        return ("raised", rec.exc(e))
 
 
 @needs_candidate
