@@ -12,7 +12,6 @@ the statistics, and the result or the exception (with its cause and context).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 import pytest
@@ -23,8 +22,11 @@ from tests.support.differential.guide import (
     SCRIPTS,
     RetryAfterOr,
     acting,
+    hand_async_retry_context,
+    hand_retry_context,
     hand_transient,
     hand_written,
+    hooks,
 )
 from tests.support.differential_cases import (
     CANDIDATE,
@@ -51,10 +53,6 @@ def _built_in_presets() -> Any:
     yield
     if registry is not None:
         registry.reset()
-
-
-def hooks(rec: Recorder) -> dict[str, Any]:
-    return {"sleep": rec.sleep, "before_sleep": rec.before_sleep, "after": rec.after}
 
 
 def preset_decorator(lib: Any, rec: Recorder, name: str, spelling: str) -> Any:
@@ -335,12 +333,6 @@ def async_presets(lib: Any, rec: Recorder) -> Any:
     return asyncio.run(run())
 
 
-@contextlib.contextmanager
-def hand_retry_context(lib: Any, rec: Recorder) -> Any:
-    """The guide's context manager, done right: the "api" preset, the error re-raised."""
-    yield lib.Retrying(**hand_written(lib, "api"), **hooks(rec))
-
-
 @case
 def retry_context_against_the_guides_context_manager(lib: Any, rec: Recorder) -> Any:
     out = []
@@ -365,11 +357,6 @@ def retry_context_against_the_guides_context_manager(lib: Any, rec: Recorder) ->
         out.append((script, outcome(rec, block)))
         out.append((script, asyncio.run(async_block(lib, rec, script))))
     return out
-
-
-@contextlib.asynccontextmanager
-async def hand_async_retry_context(lib: Any, sleep: Any, rec: Recorder) -> Any:
-    yield lib.AsyncRetrying(**{**hand_written(lib, "api"), **hooks(rec), "sleep": sleep})
 
 
 async def async_block(lib: Any, rec: Recorder, script: Any) -> Any:

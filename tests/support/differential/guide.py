@@ -5,6 +5,7 @@ the failures the cases raise: real requests and httpx errors, with and without R
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import email.utils
 from typing import Any
@@ -20,8 +21,11 @@ __all__ = [
     "SCRIPTS",
     "RetryAfterOr",
     "acting",
+    "hand_async_retry_context",
+    "hand_retry_context",
     "hand_transient",
     "hand_written",
+    "hooks",
 ]
 
 
@@ -92,6 +96,23 @@ def hand_written(lib: Any, name: str, numbers: Any = None) -> dict[str, Any]:
         "retry": lib.retry_if_exception(hand_transient),
         "reraise": True,
     }
+
+
+def hooks(rec: Recorder) -> dict[str, Any]:
+    """The recorder's sleep, before_sleep and after, as controller arguments."""
+    return {"sleep": rec.sleep, "before_sleep": rec.before_sleep, "after": rec.after}
+
+
+@contextlib.contextmanager
+def hand_retry_context(lib: Any, rec: Recorder) -> Any:
+    """The guide's context manager, done right: the "api" preset, the error re-raised."""
+    yield lib.Retrying(**hand_written(lib, "api"), **hooks(rec))
+
+
+@contextlib.asynccontextmanager
+async def hand_async_retry_context(lib: Any, sleep: Any, rec: Recorder) -> Any:
+    """The same for ``async with``, sleeping with ``sleep``."""
+    yield lib.AsyncRetrying(**{**hand_written(lib, "api"), **hooks(rec), "sleep": sleep})
 
 
 # --- the failures ---------------------------------------------------------------------
