@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import requests
+import tenacity
 
 from .recording import Recorder
 
@@ -26,6 +27,8 @@ __all__ = [
     "hand_transient",
     "hand_written",
     "hooks",
+    "preset_controller",
+    "preset_decorator",
 ]
 
 
@@ -113,6 +116,27 @@ def hand_retry_context(lib: Any, rec: Recorder) -> Any:
 async def hand_async_retry_context(lib: Any, sleep: Any, rec: Recorder) -> Any:
     """The same for ``async with``, sleeping with ``sleep``."""
     yield lib.AsyncRetrying(**{**hand_written(lib, "api"), **hooks(rec), "sleep": sleep})
+
+
+def preset_decorator(lib: Any, rec: Recorder, name: str, spelling: str) -> Any:
+    """The preset ``name`` as a decorator: by hand under tenacity; under pertinax spelt
+    ``api_retry(...)`` ("bare"), ``retry(policy="api")`` ("by name") or with the Policy."""
+    if lib is tenacity:
+        return lib.retry(**hand_written(lib, name), **hooks(rec))
+    if spelling == "bare":
+        bare = {"api": lib.api_retry, "database": lib.database_retry, "file_upload": lib.file_retry}
+        return bare[name](**hooks(rec))
+    if spelling == "by name":
+        return lib.retry(policy=name, **hooks(rec))
+    return lib.retry(policy=lib.policies.get(name), **hooks(rec))
+
+
+def preset_controller(lib: Any, rec: Recorder, name: str, **overrides: Any) -> Any:
+    """The preset ``name`` as a ``Retrying``: by hand under tenacity, ``policy.retrying()``
+    under pertinax."""
+    if lib is tenacity:
+        return lib.Retrying(**{**hand_written(lib, name), **hooks(rec), **overrides})
+    return lib.policies.get(name).retrying(**hooks(rec), **overrides)
 
 
 # --- the failures ---------------------------------------------------------------------

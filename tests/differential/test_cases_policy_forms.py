@@ -1,12 +1,8 @@
-"""Differential hand-written cases. pertinax's presets, policies, ``wait_retry_after`` and
-``retry_context`` against what a tenacity user writes by hand for the same job (the
-patterns of a retry guide: a class of preset numbers, decorators built from it, a wait that
-honours ``Retry-After``, a context manager), with the guide's checklist done right: only
-transient errors are retried.
-
-Under tenacity each case builds the hand-written equivalent; under pertinax, the one-liner.
-Every event must match: each attempt, the ``RetryCallState`` each callback sees, each sleep,
-the statistics, and the result or the exception (with its cause and context).
+"""Differential hand-written cases. pertinax's policies in every form, against what a tenacity
+user writes by hand for the same job: statistics after a re-raised give-up (sync and async
+forms), ``wait_retry_after`` against a hand-written wait that honours ``Retry-After``, the
+presets on coroutines, and ``retry_context`` (``with`` and ``async with``) against a
+hand-written context manager. Helpers: tests/support/differential/guide.py.
 """
 
 from __future__ import annotations
@@ -53,135 +49,6 @@ def _built_in_presets() -> Any:
     yield
     if registry is not None:
         registry.reset()
-
-
-def preset_decorator(lib: Any, rec: Recorder, name: str, spelling: str) -> Any:
-    if lib is REFERENCE:
-        return lib.retry(**hand_written(lib, name), **hooks(rec))
-    if spelling == "bare":
-        bare = {"api": lib.api_retry, "database": lib.database_retry, "file_upload": lib.file_retry}
-        return bare[name](**hooks(rec))
-    if spelling == "by name":
-        return lib.retry(policy=name, **hooks(rec))
-    return lib.retry(policy=lib.policies.get(name), **hooks(rec))
-
-
-def preset_controller(lib: Any, rec: Recorder, name: str, **overrides: Any) -> Any:
-    if lib is REFERENCE:
-        return lib.Retrying(**{**hand_written(lib, name), **hooks(rec), **overrides})
-    return lib.policies.get(name).retrying(**hooks(rec), **overrides)
-
-
-# --- the cases ------------------------------------------------------------------------
-
-
-@case
-def presets_against_the_guides_decorators(lib: Any, rec: Recorder) -> Any:
-    out = []
-    for name in PRESETS:
-        for spelling in ("bare", "by name", "policy object"):
-            for script in SCRIPTS:
-                f = preset_decorator(lib, rec, name, spelling)(acting(rec, *script))
-                rec.stats_source = lambda f=f: f.statistics
-                out.append((name, spelling, script, outcome(rec, lambda f=f: f("order-1"))))
-                out.append(stats(rec, f.statistics))
-    return out
-
-
-@case
-def presets_as_controllers(lib: Any, rec: Recorder) -> Any:
-    out = []
-    for name in PRESETS:
-        for script in SCRIPTS:
-            r = preset_controller(lib, rec, name)
-            rec.stats_source = lambda r=r: r.statistics
-            out.append(
-                (
-                    "call",
-                    name,
-                    script,
-                    outcome(rec, lambda r=r, script=script: r(acting(rec, *script))),
-                )
-            )
-            out.append(stats(rec, r.statistics))
-            r = preset_controller(lib, rec, name)
-            out.append(("iterator", name, script, iterate(lib, rec, r, acting(rec, *script))))
-            out.append(stats(rec, r.statistics))
-    return out
-
-
-@case
-def preset_controllers_reused_copied_and_disabled(lib: Any, rec: Recorder) -> Any:
-    out = []
-    for name in PRESETS:
-        r = preset_controller(lib, rec, name)
-        for script in (("refused", "ok"), ("timeout",), ("404",)):  # one controller, reused
-            out.append((name, script, outcome(rec, lambda r=r, s=script: r(acting(rec, *s)))))
-            out.append(stats(rec, r.statistics))
-        c = r.copy(stop=lib.stop_after_attempt(2), reraise=False)
-        out.append(("copy", outcome(rec, lambda c=c: c(acting(rec, "refused")))))
-        out.append((stats(rec, c.statistics), stats(rec, r.statistics)))
-        off = preset_controller(lib, rec, name, enabled=False)
-        out.append(("disabled", outcome(rec, lambda off=off: off(acting(rec, "refused")))))
-        f = preset_decorator(lib, rec, name, "by name")(acting(rec, "refused", "ok"))
-        same = f.retry_with()
-        out.append(("retry_with()", outcome(rec, same), stats(rec, same.statistics)))
-        out.append((f.statistics is same.statistics, type(f.retry).__name__))
-    return out
-
-
-# The guide's settings dict, as flat keys, and the numbers it gives each preset.
-SETTINGS = {
-    "API_MAX_ATTEMPTS": 4,
-    "API_BACKOFF_MULTIPLIER": 1,
-    "API_MIN_WAIT": 0.5,
-    "API_MAX_WAIT": 10,
-    "DATABASE_MAX_ATTEMPTS": 2,
-    "FILE_UPLOAD_MAX_WAIT": 5,
-}
-CONFIGURED = {"api": (4, 1, 0.5, 10), "database": (2, 1, 0.5, 10), "file_upload": (3, 3, 2, 5)}
-
-
-@case
-def configured_presets_against_the_guides_settings(lib: Any, rec: Recorder) -> Any:
-    out = []
-    for name in PRESETS:
-        script = ("refused", "503", "429 in 120 s", "ok")
-        if lib is REFERENCE:
-            kw = {**hand_written(lib, name, CONFIGURED[name]), **hooks(rec)}
-            before, after = lib.retry(**kw), lib.retry(**kw)
-        else:
-            before = preset_decorator(lib, rec, name, "bare")
-            lib.policies.configure(SETTINGS)
-            after = preset_decorator(lib, rec, name, "by name")
-        # Decorated before the settings changed, then after: both follow them.
-        for when, decorate in (("before", before), ("after", after)):
-            f = decorate(acting(rec, *script))
-            out.append((name, when, outcome(rec, f), stats(rec, f.statistics)))
-        if lib is not REFERENCE:
-            lib.policies.reset()
-    return out
-
-
-@case
-def retry_with_on_presets(lib: Any, rec: Recorder) -> Any:
-    out = []
-    for name in PRESETS:
-        for overrides in (
-            {"stop": lib.stop_after_attempt(2)},
-            {"wait": lib.wait_fixed(0.5)},
-            {"reraise": False},
-            {"retry": lib.retry_if_exception_type(ValueError)},
-            {"stop": lib.stop_after_attempt(6), "wait": lib.wait_none()},
-        ):
-            script = ("refused", "refused", "503", "503", "ok")
-            f = preset_decorator(lib, rec, name, "bare")(acting(rec, *script))
-            g = f.retry_with(**overrides)
-            out.append((name, sorted(overrides), outcome(rec, g)))
-            out.append((stats(rec, g.statistics), stats(rec, f.statistics)))
-            out.append(outcome(rec, f))  # the preset itself is unchanged
-            out.append(stats(rec, f.statistics))
-    return out
 
 
 @case
