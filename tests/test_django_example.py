@@ -24,7 +24,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 def test_the_settings_pass_the_system_checks(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, "-W", "error", "manage.py", "check"],
         cwd=PROJECT,
         env=env(tmp_path),
         capture_output=True,
