@@ -28,7 +28,7 @@ from unittest import mock
 import pytest
 import tenacity
 import tenacity.asyncio
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 
 from tests.support.differential import (
     ARGS,
@@ -91,7 +91,9 @@ def _async_kwargs(lib: Any, sc: Scenario, rec: Recorder, flavour: str) -> dict[s
     return kw
 
 
-async def _run_async(lib: Any, sc: Scenario, form: str, flavour: str) -> list[Any]:
+async def _run_async(
+    lib: Any, sc: Scenario, form: str, flavour: str, policy: bool = False
+) -> list[Any]:
     rec = Recorder(lib, sc)
     ev = rec.events
     random.seed(sc.seed)
@@ -118,10 +120,18 @@ async def _run_async(lib: Any, sc: Scenario, form: str, flavour: str) -> list[An
         ev.append(("build_error", rec.exc(e)))
         return ev
 
+    # With `policy`, pertinax builds from Policy("scenario", **kw); tenacity gets the name.
+    named = policy and hasattr(lib, "Policy")
+    if policy and not named:
+        kw = {**kw, "name": "scenario"}
+
+    def controller() -> Any:
+        return lib.Policy("scenario", **kw).async_retrying() if named else lib.AsyncRetrying(**kw)
+
     final: Any
     try:
         if form == "decorator":
-            wrapped = lib.retry(**kw)(fn)
+            wrapped = lib.Policy("scenario", **kw)(fn) if named else lib.retry(**kw)(fn)
             holder["wrapped"] = wrapped
             holder["stats0"] = wrapped.statistics
             rec.stats_source = lambda: wrapped.statistics
@@ -139,13 +149,13 @@ async def _run_async(lib: Any, sc: Scenario, form: str, flavour: str) -> list[An
             result = await wrapped(*ARGS, **KWARGS)
             final = ("returned", rec.value(result))
         elif form == "call":
-            r = lib.AsyncRetrying(**kw)
+            r = controller()
             rec.stats_source = lambda: r.statistics
             ev.append(("controller", type(r).__name__, r.statistics == {}, str(r)))
             result = await r(fn, *ARGS, **KWARGS)
             final = ("returned", rec.value(result))
         else:
-            r = lib.AsyncRetrying(**kw)
+            r = controller()
             rec.stats_source = lambda: r.statistics
             ev.append(("controller", type(r).__name__, r.statistics == {}, str(r)))
             first = None
@@ -211,7 +221,7 @@ def _without_callback_context(events: list[Any]) -> list[Any]:
     return out
 
 
-def _run(lib: Any, sc: Scenario, form: str, flavour: str) -> list[Any]:
+def _run(lib: Any, sc: Scenario, form: str, flavour: str, policy: bool = False) -> list[Any]:
     loop = asyncio.new_event_loop()
     try:
         with warnings.catch_warnings():
@@ -220,17 +230,17 @@ def _run(lib: Any, sc: Scenario, form: str, flavour: str) -> list[Any]:
             warnings.simplefilter("ignore", RuntimeWarning)
             # Every attempt yields to the loop, so a driver that never stops is cancelled
             # here and reported, instead of hanging the suite.
-            run = asyncio.wait_for(_run_async(lib, sc, form, flavour), RUN_TIMEOUT)
+            run = asyncio.wait_for(_run_async(lib, sc, form, flavour, policy), RUN_TIMEOUT)
             return _without_callback_context(loop.run_until_complete(run))
     finally:
         loop.close()
 
 
-def check_async(sc: Scenario, flavour: str) -> None:
+def check_async(sc: Scenario, flavour: str, policy: bool = False) -> None:
     for form in FORMS:
-        a = _run(REFERENCE, sc, form, flavour)
-        b = _run(CANDIDATE, sc, form, flavour)
-        compare(a, b, f"async form={form} flavour={flavour}: {sc.source()}")
+        a = _run(REFERENCE, sc, form, flavour, policy)
+        b = _run(CANDIDATE, sc, form, flavour, policy)
+        compare(a, b, f"async form={form} flavour={flavour} policy={policy}: {sc.source()}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,6 +257,28 @@ def check_async(sc: Scenario, flavour: str) -> None:
 @given(sc=scenarios())
 def test_generated_async_scenarios(sc: Scenario, flavour: str) -> None:
     check_async(sc, flavour)
+
+
+def _policy_accepts(sc: Scenario, flavour: str) -> bool:
+    # Policy refuses at once what can never work (stop=3); tenacity fails only when called.
+    try:
+        kw = _async_kwargs(CANDIDATE, sc, Recorder(CANDIDATE, sc), flavour)
+        CANDIDATE.Policy("scenario", **kw)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+# The same scenarios through a Policy of the same arguments: as a decorator on an async def,
+# and its async_retrying() as a call and in `async for`.
+@pytest.mark.timeout(600)
+@needs_candidate
+@pytest.mark.parametrize("flavour", FLAVOURS)
+@_settings(60)
+@given(sc=scenarios())
+def test_generated_async_scenarios_through_a_policy(sc: Scenario, flavour: str) -> None:
+    assume(_policy_accepts(sc, flavour))
+    check_async(sc, flavour, policy=True)
 
 
 # --------------------------------------------------------------------------------------------
