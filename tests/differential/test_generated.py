@@ -46,10 +46,16 @@ def _policy_accepts(sc: Scenario) -> bool:
 
 # A policy is a named bundle of Retrying's arguments: decorating with it, or using its
 # retrying(), must behave as tenacity's retry(**kwargs) and Retrying(**kwargs) do.
+# Decorated by the registered name, the function goes through the registry's binding (the
+# path that follows later configure() calls) instead of the policy object's.
 @pytest.mark.timeout(600)
 @needs_candidate
-@settings_for(150)
+@pytest.mark.parametrize("registered", [False, True], ids=["object", "registered"])
+@settings_for(100)
 @given(sc=scenarios())
-def test_generated_scenarios_through_a_policy(sc: Scenario) -> None:
+def test_generated_scenarios_through_a_policy(sc: Scenario, registered: bool) -> None:
     assume(_policy_accepts(sc))
-    coverage_event(check(sc, REFERENCE, CANDIDATE, policy=True))
+    try:
+        coverage_event(check(sc, REFERENCE, CANDIDATE, policy=True, registered=registered))
+    finally:
+        CANDIDATE.policies.reset()

@@ -104,15 +104,20 @@ def compare(ref: list[Any], cand: list[Any], what: str) -> None:
 
 
 def check(
-    sc: Scenario, ref: Any, cand: Any, forms: tuple[str, ...] = FORMS, policy: bool = False
+    sc: Scenario,
+    ref: Any,
+    cand: Any,
+    forms: tuple[str, ...] = FORMS,
+    policy: bool = False,
+    registered: bool = False,
 ) -> list[Any]:
     """Run the scenario under both libraries in every form (through a ``Policy`` with
-    ``policy``); raise Mismatch on a difference. Returns the reference recordings (for
-    coverage events)."""
+    ``policy``, decorating by its registered name with ``registered``); raise Mismatch on a
+    difference. Returns the reference recordings (for coverage events)."""
     out = []
     for form in forms:
-        a = run(ref, sc, form, policy)
-        b = run(cand, sc, form, policy)
+        a = run(ref, sc, form, policy, registered)
+        b = run(cand, sc, form, policy, registered)
         compare(a, b, f"form={form}: {sc.source()}")
         out.append(a)
     return out

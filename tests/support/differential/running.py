@@ -182,13 +182,16 @@ def mutate_strategies(obj: Any, path: str, out: list[Any], depth: int = 0) -> No
         obj.predicate = new
 
 
-def run(lib: Any, sc: Scenario, form: str, policy: bool = False) -> list[Any]:
+def run(
+    lib: Any, sc: Scenario, form: str, policy: bool = False, registered: bool = False
+) -> list[Any]:
     """Run the scenario under lib in the given form; return the full recording.
 
     The controller (or the decorated function) is built once and invoked sc.calls times; each
     invocation restarts the script. With ``policy``, a library that has ``Policy`` builds
     them from ``Policy("scenario", **kwargs)`` (the policy as decorator, ``retrying()``), and
-    one without builds them with ``name="scenario"``, what a policy adds."""
+    one without builds them with ``name="scenario"``, what a policy adds. With ``registered``
+    too, the policy is registered and the decorator is ``retry(policy="scenario")``."""
     rec = Recorder(lib, sc)
     ev = rec.events
     random.seed(sc.seed)
@@ -220,8 +223,12 @@ def run(lib: Any, sc: Scenario, form: str, policy: bool = False) -> list[Any]:
         named = hasattr(lib, "Policy") and policy
         if policy and not named:
             kw = {**kw, "name": "scenario"}
-        if form == "decorator":
+        if form == "decorator" and named and registered:
+            lib.policies.register(lib.Policy("scenario", **kw))
+            target = lib.retry(policy="scenario")(fn)
+        elif form == "decorator":
             target = lib.Policy("scenario", **kw)(fn) if named else lib.retry(**kw)(fn)
+        if form == "decorator":
             holder["wrapped"] = target
             holder["stats0"] = target.statistics
             rec.stats_source = lambda: target.statistics
