@@ -122,8 +122,18 @@ async def async_reraise(lib: Any, rec: Recorder, retry: Any, kw: Any, script: An
 @case
 def wait_retry_after_against_a_hand_written_wait(lib: Any, rec: Recorder) -> Any:
     out = []
-    for cap, path in ((0, "native"), (10, "native"), (60, "native"), (10, "python")):
-        fallback = lib.wait_exponential(multiplier=1, max=8)
+    fallbacks = {
+        "exponential": lambda: lib.wait_exponential(multiplier=1, max=8),
+        "fixed": lambda: lib.wait_fixed(1),
+        "none": lambda: lib.wait_none(),
+        "chain": lambda: lib.wait_chain(lib.wait_fixed(1), lib.wait_fixed(2.5)),
+        "incrementing": lambda: lib.wait_incrementing(start=1, increment=2),
+        "random": lambda: lib.wait_random(0, 1) + lib.wait_fixed(0.5),
+    }
+    runs = [(cap, "native", "exponential") for cap in (0, 10, 60)]
+    runs += [(10, path, kind) for kind in fallbacks for path in ("native", "python")]
+    for cap, path, kind in runs:
+        fallback = fallbacks[kind]()
         if lib is REFERENCE:
             wait = RetryAfterOr(fallback, cap)
         elif path == "native":
@@ -147,7 +157,7 @@ def wait_retry_after_against_a_hand_written_wait(lib: Any, rec: Recorder) -> Any
             retry=lib.retry_if_exception(hand_transient),
             **hooks(rec),
         )
-        out.append((cap, outcome(rec, lambda r=r, script=script: r(acting(rec, *script)))))
+        out.append((cap, path, kind, outcome(rec, lambda r=r, s=script: r(acting(rec, *s)))))
         out.append(stats(rec, r.statistics))
     return out
 
