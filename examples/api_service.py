@@ -4,6 +4,7 @@ The server fails and then recovers: a 503 is retried until the answer comes, a 4
 401 are not retried at all, and a 429 that carries ``Retry-After: 1`` is retried after
 exactly that second. The same service is then run on httpx's async client.
 
+    pip install 'pertinax[examples]'   # the clients it uses
     python examples/api_service.py [--report FILE]
 
 The policy's waits (1 to 30 s) are scaled down here so the example runs in seconds; the

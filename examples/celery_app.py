@@ -2,6 +2,7 @@
 
 Against a local Redis (see the README's Celery section):
 
+    pip install 'pertinax[celery,redis]'                          # Celery and redis-py
     redis-server --port 6379 --save '' --appendonly no
     celery -A celery_app worker --pool=solo --loglevel=INFO      # in examples/
     python celery_app.py send                                     # in examples/

@@ -6,6 +6,7 @@ once, in order, moving on after a transient failure; when every provider failed 
 lookup, while the good one has a hiccup), the "api" policy retries the whole round. An invalid CEP (not 8 digits) raises ValueError at once: it
 is not transient, so it is never retried, and no provider is asked.
 
+    pip install 'pertinax[examples]'   # the clients it uses
     python examples/cep_lookup.py [--report FILE]
 """
 

@@ -11,6 +11,7 @@ the metrics:
 An alert watches ``inventory.fetch``'s retry rate and fires during the run. The report is
 ``pertinax.metrics.snapshot()``: counts kept by the Rust core, nothing to wire up.
 
+    pip install 'pertinax[examples]'   # the clients it uses
     python examples/retry_report.py [--report FILE]
 """
 

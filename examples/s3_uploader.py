@@ -8,6 +8,7 @@ checked as AWS checks them. The run shows:
 * AccessDenied (a user whose policy only allows reads), NoSuchBucket and a missing local
   file, each failing at once, without a retry.
 
+    pip install 'pertinax[examples]'   # the clients it uses
     python examples/s3_uploader.py [--report FILE]
 
 The policy's waits (2 to 60 s) are scaled down so the example runs in seconds.

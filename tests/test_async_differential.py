@@ -27,7 +27,7 @@ from unittest import mock
 import pytest
 import tenacity
 import tenacity.asyncio
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 
 from tests.support.differential import (
     ErrA,
@@ -38,7 +38,11 @@ from tests.support.differential import (
     load_candidate,
     scenarios,
 )
-from tests.support.differential.running_async import as_coroutine_function, run_async_form
+from tests.support.differential.running_async import (
+    as_coroutine_function,
+    async_kwargs,
+    run_async_form,
+)
 
 REFERENCE = tenacity
 CANDIDATE, CANDIDATE_ERROR = load_candidate()
@@ -59,11 +63,11 @@ def _settings(n: int) -> settings:
     )
 
 
-def check_async(sc: Scenario, flavour: str) -> None:
+def check_async(sc: Scenario, flavour: str, policy: bool = False) -> None:
     for form in FORMS:
-        a = run_async_form(REFERENCE, sc, form, flavour)
-        b = run_async_form(CANDIDATE, sc, form, flavour)
-        compare(a, b, f"async form={form} flavour={flavour}: {sc.source()}")
+        a = run_async_form(REFERENCE, sc, form, flavour, policy)
+        b = run_async_form(CANDIDATE, sc, form, flavour, policy)
+        compare(a, b, f"async form={form} flavour={flavour} policy={policy}: {sc.source()}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -80,6 +84,28 @@ def check_async(sc: Scenario, flavour: str) -> None:
 @given(sc=scenarios())
 def test_generated_async_scenarios(sc: Scenario, flavour: str) -> None:
     check_async(sc, flavour)
+
+
+def _policy_accepts(sc: Scenario, flavour: str) -> bool:
+    # Policy refuses at once what can never work (stop=3); tenacity fails only when called.
+    try:
+        kw = async_kwargs(CANDIDATE, sc, Recorder(CANDIDATE, sc), flavour)
+        CANDIDATE.Policy("scenario", **kw)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+# The same scenarios through a Policy of the same arguments: as a decorator on an async def,
+# and its async_retrying() as a call and in `async for`.
+@pytest.mark.timeout(600)
+@needs_candidate
+@pytest.mark.parametrize("flavour", FLAVOURS)
+@_settings(60)
+@given(sc=scenarios())
+def test_generated_async_scenarios_through_a_policy(sc: Scenario, flavour: str) -> None:
+    assume(_policy_accepts(sc, flavour))
+    check_async(sc, flavour, policy=True)
 
 
 # --------------------------------------------------------------------------------------------

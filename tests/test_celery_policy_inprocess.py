@@ -38,8 +38,17 @@ class Recorder:
         self.waits.append(seconds)
 
 
+class EagerApp(Celery):  # type: ignore[misc]  # Celery is untyped
+    def task(self, *args: t.Any, **opts: t.Any) -> t.Any:
+        # These throwaway apps' tasks must not join every app finalized later, as Celery's
+        # shared tasks do: the same names, registered again there, warn as duplicates (and
+        # fail, warnings being errors) when another test module's worker starts afterwards.
+        opts.setdefault("shared", False)
+        return super().task(*args, **opts)
+
+
 def eager_app(**conf: t.Any) -> Celery:
-    app = Celery("eager", broker="memory://", set_as_current=False, **conf)
+    app = EagerApp("eager", broker="memory://", set_as_current=False, **conf)
     app.conf.task_always_eager = True
     return app
 
@@ -233,6 +242,18 @@ def test_bad_policies_are_named() -> None:
 
     with pytest.raises(TypeError, match=r"retry_policy=42 of task 'eager.bad'"):
         bad.delay().get()
+
+
+def test_a_wrong_app_or_base_is_named_at_once() -> None:
+    app = eager_app()
+    with pytest.raises(TypeError, match=r"^policy_task: app must be a Celery app, got 42$"):
+        policy_task(42, policy="api")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^policy_task_class: app must be a Celery app, got 'x'$"):
+        policy_task_class("x")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"base must be a Celery Task class, got 42$"):
+        policy_task(app, policy="api", base=42)
+    with pytest.raises(TypeError, match=r"base must be a Celery Task class, got <class 'int'>$"):
+        policy_task_class(app, int)
 
 
 def test_a_task_without_a_policy_runs_as_celery_runs_it() -> None:

@@ -21,7 +21,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def run_example(name: str, tmp_path: Path) -> tuple[typing.Any, str]:
     report = tmp_path / f"{name}.json"
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / f"{name}.py"), "--report", str(report)],
+        [sys.executable, "-W", "error", str(EXAMPLES / f"{name}.py"), "--report", str(report)],
         capture_output=True,
         text=True,
         timeout=120,

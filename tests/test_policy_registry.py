@@ -20,6 +20,7 @@ from pertinax import (
     database_retry,
     policies,
     retry,
+    retry_context,
     stop_after_attempt,
     wait_fixed,
     wait_none,
@@ -36,6 +37,41 @@ def test_get_and_names() -> None:
         policies.get("nope")
     with pytest.raises(LookupError):
         retry(policy="nope")(flaky(0))
+    with pytest.raises(policies.UnknownPolicyError) as info, retry_context(policy="nope"):
+        pass
+    assert isinstance(info.value, KeyError)  # what tenacity-era code catches
+    assert type(info.value).__module__ == "pertinax.policies"
+
+
+@pytest.mark.parametrize(
+    ("make", "where"),
+    [
+        (lambda: retry_context(max_attempts=3), "retry_context()"),
+        (lambda: policies.API.retrying(max_attempts=3), "Policy('api').retrying()"),
+        (lambda: policies.API.async_retrying(max_attempts=3), "Policy('api').async_retrying()"),
+    ],
+)
+def test_an_override_no_controller_takes_is_named_at_once(make, where) -> None:
+    # The guide's own retry_context took max_attempts=; pertinax's takes Retrying's arguments.
+    with pytest.raises(TypeError) as info:
+        make()
+    assert str(info.value).startswith(f"{where}: unexpected argument 'max_attempts'=3; ")
+    assert "stop, wait, retry" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("decorate", "shown"),
+    [
+        (lambda: api_retry, "retry(policy='api')"),
+        (lambda: api_retry(stop=stop_after_attempt(1)), "retry(policy='api')"),
+        (lambda: retry(policy="database"), "retry(policy='database')"),
+        (lambda: Policy("payments"), "Policy('payments')"),
+    ],
+)
+def test_decorating_something_that_is_not_callable_is_named_at_once(decorate, shown) -> None:
+    with pytest.raises(TypeError) as info:
+        decorate()(42)
+    assert str(info.value) == f"{shown}: expected a function to decorate, got 42"
 
 
 def test_register_adds_and_replaces() -> None:

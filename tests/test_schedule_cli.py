@@ -191,6 +191,7 @@ def test_schedule_png_without_matplotlib(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "pip install 'pertinax[plot]'" in result.stderr
     assert not (tmp_path / "out.png").exists()
+    assert result.stdout == ""  # no table before the error
 
 
 def test_policies_lists_the_registered_policies(tmp_path: Path) -> None:

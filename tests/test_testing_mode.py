@@ -249,11 +249,11 @@ def test_the_context_manager_nests_and_restores() -> None:
     ("attempts", "error"), [(0, ValueError), (-1, ValueError), ("2", TypeError), (1.5, TypeError)]
 )
 def test_bad_attempts_name_the_argument_and_the_value(attempts, error) -> None:
-    for call in (
-        lambda: set_testing(True, attempts=attempts),
-        lambda: testing(attempts=attempts),
+    for where, call in (
+        ("set_testing", lambda: set_testing(True, attempts=attempts)),
+        ("testing", lambda: testing(attempts=attempts)),
     ):
-        with pytest.raises(error, match=f"attempts.*{attempts!r}"):
+        with pytest.raises(error, match=rf"^{where}\(\) argument 'attempts' .*{attempts!r}"):
             call()
     assert not is_testing()
 

@@ -50,6 +50,32 @@ def test_socket_timeout_is_transient() -> None:
     assert is_transient(exc)
 
 
+@pytest.mark.parametrize(
+    ("code", "transient"),
+    [
+        (errno.ENETUNREACH, True),
+        (errno.EHOSTUNREACH, True),
+        (errno.ENETDOWN, True),
+        (errno.EHOSTDOWN, True),
+        (errno.ENETRESET, True),
+        (errno.EINVAL, False),
+        (errno.EBADF, False),
+        (None, False),
+    ],
+)
+def test_network_errors_raised_as_plain_oserror(code: int | None, transient: bool) -> None:
+    # What socket.connect() raises when the route or the interface is gone: a bare OSError.
+    exc = OSError(code, os.strerror(code)) if code is not None else OSError("no errno")
+    assert is_transient(exc) is transient
+
+
+def test_name_resolution_is_transient_only_when_temporary() -> None:
+    # The resolver's own failure (EAI_AGAIN) may pass; a name that does not exist will not.
+    assert is_transient(socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"))
+    # Built, not looked up: a machine without a resolver answers EAI_AGAIN for any name.
+    assert not is_transient(socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
+
+
 def test_file_not_found_is_not_transient(tmp_path: typing.Any) -> None:
     exc = raised(lambda: open(tmp_path / "missing.txt", "rb"))  # noqa: SIM115
     assert isinstance(exc, FileNotFoundError)
@@ -160,6 +186,22 @@ def test_user_rules_win_and_can_be_removed() -> None:
         transient.unregister(never_refused)
     with pytest.raises(TypeError, match="'rule' must be callable, got 42"):
         transient.register(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^registered\(\) argument 'rule' must be callable"):
+        transient.registered(42).__enter__()  # type: ignore[arg-type]
+
+
+def test_registered_keeps_a_rule_that_was_registered_before() -> None:
+    def never_timeout(e: BaseException) -> bool | None:
+        return False if isinstance(e, TimeoutError) else None
+
+    transient.register(never_timeout)
+    try:
+        with transient.registered(never_timeout):
+            assert not is_transient(TimeoutError())
+        assert not is_transient(TimeoutError())  # still registered, as before the block
+    finally:
+        transient.unregister(never_timeout)
+    assert is_transient(TimeoutError())
 
 
 def test_a_broken_rule_is_ignored_and_logged(transient_log: pytest.LogCaptureFixture) -> None:

@@ -60,6 +60,8 @@ def main(argv: t.Sequence[str] | None = None) -> int:
             print(f"{name}: {policies.get(name)!r}")
         return 0
     try:
+        if args.png:
+            _schedule.pyplot()  # a missing extra fails before the table is printed
         result = _schedule.schedule(args.target, args.attempts)
         print(_schedule.format_table(result))
         if args.png:

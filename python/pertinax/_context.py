@@ -4,7 +4,7 @@ import logging
 import types
 import typing as t
 
-from ._policy import Policy
+from ._policy import Policy, check_override_names
 
 if t.TYPE_CHECKING:
     from ._retrying import Retrying
@@ -34,6 +34,7 @@ class retry_context:
             raise TypeError(
                 f"retry_context(): policy must be a policy name or a Policy, got {policy!r}"
             )
+        check_override_names("retry_context()", overrides)
         self._policy = policy
         self._overrides = {"reraise": True, **overrides}
         self._controller: Retrying | AsyncRetrying | None = None

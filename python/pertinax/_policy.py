@@ -71,6 +71,17 @@ def _check(policy: str, key: str, value: object) -> None:
             raise type(exc)(f"Policy({policy!r}): argument 'log_levels': {exc}") from None
 
 
+def check_override_names(where: str, overrides: t.Mapping[str, object]) -> None:
+    """Raises, naming ``where``, for an override that no controller takes (a typo, or a
+    hand-written helper's own option such as ``max_attempts``)."""
+    for key, value in overrides.items():
+        if key not in ARGUMENTS and key != "name":
+            raise TypeError(
+                f"{where}: unexpected argument {key!r}={value!r}; "
+                f"the overrides are Retrying's arguments: {', '.join(ARGUMENTS)}, name"
+            )
+
+
 def _own(value: t.Any) -> t.Any:
     """A copy of a strategy (and of the strategies inside it) for one controller.
 
@@ -141,18 +152,22 @@ class Policy:
         """Decorates ``fn`` (sync or async) as ``@retry(**policy.kwargs)`` would."""
         from ._wrapping import controller_for
 
+        if not callable(fn):
+            raise TypeError(f"Policy({self._name!r}): expected a function to decorate, got {fn!r}")
         return controller_for(fn, (), self._arguments({})).wraps(fn)
 
     def retrying(self, **overrides: t.Any) -> "Retrying":
         """A ``Retrying`` with the policy's arguments, and ``overrides`` on top."""
         from ._retrying import Retrying
 
+        check_override_names(f"Policy({self._name!r}).retrying()", overrides)
         return Retrying(**self._arguments(overrides))
 
     def async_retrying(self, **overrides: t.Any) -> "AsyncRetrying":
         """An ``AsyncRetrying`` with the policy's arguments, and ``overrides`` on top."""
         from .asyncio import AsyncRetrying
 
+        check_override_names(f"Policy({self._name!r}).async_retrying()", overrides)
         return AsyncRetrying(**self._arguments(overrides))
 
     def replace(self, **overrides: t.Any) -> "Policy":

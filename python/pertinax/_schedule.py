@@ -226,8 +226,8 @@ def format_table(result: Schedule) -> str:
     return "\n".join(lines)
 
 
-def plot(result: Schedule, path: str) -> None:
-    """Draws the schedule into a PNG file (needs matplotlib: ``pip install 'pertinax[plot]'``)."""
+def pyplot() -> t.Any:
+    """matplotlib's pyplot on a file-only backend, or a ScheduleError naming the extra."""
     try:
         import matplotlib
 
@@ -237,6 +237,12 @@ def plot(result: Schedule, path: str) -> None:
         raise ScheduleError(
             "--png needs matplotlib: pip install 'pertinax[plot]' (or matplotlib itself)"
         ) from None
+    return plt
+
+
+def plot(result: Schedule, path: str) -> None:
+    """Draws the schedule into a PNG file (needs matplotlib: ``pip install 'pertinax[plot]'``)."""
+    plt = pyplot()
     x = [row.attempt for row in result.rows]
     figure, axes = plt.subplots(figsize=(8, 4.5))
     axes.fill_between(x, [r.low for r in result.rows], [r.high for r in result.rows], alpha=0.25)

@@ -5,6 +5,8 @@ transient) or ``None`` (no opinion). A rule only reaches a library through ``sys
 an exception of a library that was never imported cannot exist, so nothing here imports one.
 """
 
+import errno
+import socket
 import sys
 import typing
 
@@ -261,6 +263,19 @@ def _http_status(exc: BaseException) -> Verdict:
     return None
 
 
+# Network failures Python raises as a plain OSError (or a socket.gaierror), with no
+# subclass of their own: the route, the interface or the name server may come back.
+_TRANSIENT_ERRNOS = frozenset(
+    {
+        errno.ENETUNREACH,
+        errno.EHOSTUNREACH,
+        errno.ENETDOWN,
+        errno.EHOSTDOWN,
+        errno.ENETRESET,
+        socket.EAI_AGAIN,  # "Temporary failure in name resolution"
+    }
+)
+
 _PERMANENT_OS_ERRORS = (
     FileNotFoundError,
     FileExistsError,
@@ -308,6 +323,7 @@ class _Plan(typing.NamedTuple):
     dbapi_permanent: bool  # IntegrityError, ProgrammingError, ... by name, any driver
     status_in_class: bool  # a class defines `response`, `status` or `status_code`
     stdlib: Verdict  # what the class alone says: file errors no, connection/timeout yes
+    by_errno: bool  # an OSError the class says nothing about: its errno may
 
 
 _STATUS_ATTRIBUTES = frozenset({"response", "status", "status_code"})
@@ -330,6 +346,7 @@ def _plan(cls: type) -> _Plan:
         dbapi_permanent=any(c.__name__ in _DBAPI_PERMANENT for c in mro),
         status_in_class=any(name in vars(c) for c in mro for name in _STATUS_ATTRIBUTES),
         stdlib=stdlib,
+        by_errno=stdlib is None and issubclass(cls, OSError),
     )
     if len(_plans) >= _PLANS_LIMIT:
         _plans.clear()
@@ -353,4 +370,6 @@ def _one(exc: BaseException) -> Verdict:
         verdict = _http_status(exc)
         if verdict is not None:
             return verdict
+    if plan.by_errno and getattr(exc, "errno", None) in _TRANSIENT_ERRNOS:
+        return True
     return plan.stdlib

@@ -37,6 +37,7 @@ __all__ = [
     "Policy",
     "Problem",
     "SettingsError",
+    "UnknownPolicyError",
     "adapt",
     "configure",
     "get",
@@ -99,7 +100,9 @@ class _Binding:
         self.applied = applied
 
 
-class _UnknownPolicy(KeyError):
+class UnknownPolicyError(KeyError):
+    """No policy is registered under the name asked for (a ``KeyError``)."""
+
     def __str__(self) -> str:
         return str(self.args[0])
 
@@ -110,7 +113,7 @@ def get(name: str) -> Policy:
         return _effective[name]
     except (KeyError, TypeError):
         known = ", ".join(sorted(_effective))
-        raise _UnknownPolicy(f"unknown policy {name!r}; registered: {known}") from None
+        raise UnknownPolicyError(f"unknown policy {name!r}; registered: {known}") from None
 
 
 def names() -> list[str]:
@@ -258,6 +261,9 @@ def _decorate(
 ) -> "_RetryDecorated[P, R]":
     """``@retry(policy=..., **overrides)``: a Policy binds its settings, a name follows the
     registry."""
+    if not callable(fn):
+        # Without this, the controller would wrap it and fail only when called.
+        raise TypeError(f"retry(policy={policy!r}): expected a function to decorate, got {fn!r}")
     if isinstance(policy, Policy):
         kwargs = {**own_arguments(policy.kwargs), "name": policy.name, **overrides}
         return controller_for(fn, (), kwargs).wraps(fn)

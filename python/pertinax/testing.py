@@ -22,11 +22,11 @@ from . import _pertinax
 __all__ = ["is_testing", "set_testing", "testing"]
 
 
-def _check(attempts: object) -> int:
+def _check(where: str, attempts: object) -> int:
     if isinstance(attempts, bool) or not isinstance(attempts, int):
-        raise TypeError(f"attempts must be an int, got {attempts!r}")
+        raise TypeError(f"{where} argument 'attempts' must be an int, got {attempts!r}")
     if not 1 <= attempts <= 0xFFFFFFFF:
-        raise ValueError(f"attempts must be at least 1, got {attempts!r}")
+        raise ValueError(f"{where} argument 'attempts' must be at least 1, got {attempts!r}")
     return attempts
 
 
@@ -37,7 +37,7 @@ def set_testing(testing: bool, *, attempts: int = 1, cap: bool = False) -> None:
     it is only an upper bound, and a policy that gives up earlier still does.
     """
     if testing:
-        _pertinax.set_testing(_check(attempts), bool(cap))
+        _pertinax.set_testing(_check("set_testing()", attempts), bool(cap))
     else:
         _pertinax.set_testing(None)
 
@@ -55,7 +55,7 @@ class testing:
 
     def __init__(self, testing: bool = True, *, attempts: int = 1, cap: bool = False) -> None:
         self._testing = bool(testing)
-        self._attempts = _check(attempts)
+        self._attempts = _check("testing()", attempts)
         self._cap = bool(cap)
         self._previous: list[tuple[int, bool] | None] = []
 

@@ -85,13 +85,18 @@ def unregister(rule: Rule) -> None:
 
 @contextlib.contextmanager
 def registered(rule: Rule) -> typing.Iterator[Rule]:
-    """Register ``rule`` for the duration of a ``with`` block (tests, mostly)."""
+    """Register ``rule`` for the duration of a ``with`` block (tests, mostly); a rule that
+    was registered before stays registered after it."""
+    if not callable(rule):
+        raise TypeError(f"registered() argument 'rule' must be callable, got {rule!r}")
+    already = any(r is rule for r in _user_rules)
     register(rule)
     try:
         yield rule
     finally:
-        with contextlib.suppress(ValueError):
-            unregister(rule)
+        if not already:
+            with contextlib.suppress(ValueError):
+                unregister(rule)
 
 
 def _ask(rule: Rule, exc: BaseException) -> bool | None:
@@ -264,7 +269,9 @@ class wait_retry_after(wait_base):
                 seconds = self._seconds(exc)
                 if seconds is not None:
                     return seconds
-        return float(self.fallback(retry_state))
+        # The fallback's own value, unchanged (an int stays an int), as the engine's native
+        # wait_retry_after and tenacity's wait_chain hand it on: idle_for shows the type.
+        return self.fallback(retry_state)
 
     def _seconds(self, exc: BaseException) -> float | None:
         """The capped Retry-After of ``exc`` (or what caused it); None to ask the fallback."""

@@ -50,7 +50,7 @@ class _Flaky(http.server.BaseHTTPRequestHandler):
 
 def start_flaky_supplier(failures: int = 2) -> http.server.ThreadingHTTPServer:
     """A supplier on a free loopback port that fails ``failures`` times in every three
-    requests; ``shutdown()`` it when done."""
+    requests; ``shutdown()`` and ``server_close()`` it when done."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
     server.lock = threading.Lock()  # type: ignore[attr-defined]
     server.count = 0  # type: ignore[attr-defined]

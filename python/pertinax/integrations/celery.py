@@ -270,11 +270,21 @@ def _number(value: t.Any, default: float) -> float:
 _CLASSES: dict[tuple[int, type[t.Any]], type[PolicyTask]] = {}
 
 
+def _check_app(where: str, app: object) -> None:
+    # Anything with Celery's task factory will do (a proxy to the current app included);
+    # without this, a wrong argument fails later as "'int' object has no attribute 'Task'".
+    if not (callable(getattr(app, "task", None)) and isinstance(getattr(app, "Task", None), type)):
+        raise TypeError(f"{where}: app must be a Celery app, got {app!r}")
+
+
 def policy_task_class(app: Celery, base: type[t.Any] | None = None) -> type[PolicyTask]:
     """:class:`PolicyTask` mixed into ``base`` (the app's own task class by default, such as
     ``DjangoTask`` under Django's fixup), so that class's ``__call__`` and hooks still run."""
+    _check_app("policy_task_class", app)
     base = app.Task if base is None else base
-    if isinstance(base, type) and issubclass(base, PolicyTask):
+    if not (isinstance(base, type) and issubclass(base, Task)):
+        raise TypeError(f"policy_task_class: base must be a Celery Task class, got {base!r}")
+    if issubclass(base, PolicyTask):
         return base
     key = (id(app), base)
     cls = _CLASSES.get(key)
@@ -289,6 +299,7 @@ def policy_task(
 ) -> t.Callable[[t.Callable[..., t.Any]], t.Any]:
     """``@app.task(**task_options)`` retried by ``policy``, on the app's own task class (or on
     ``base=`` when given)."""
+    _check_app("policy_task", app)
     # A name is looked up when the task runs: it may be registered later.
     if not isinstance(policy, (str, Policy, BaseRetrying)):
         raise TypeError(

@@ -103,13 +103,21 @@ def compare(ref: list[Any], cand: list[Any], what: str) -> None:
     raise err
 
 
-def check(sc: Scenario, ref: Any, cand: Any, forms: tuple[str, ...] = FORMS) -> list[Any]:
-    """Run the scenario under both libraries in every form; raise Mismatch on a difference.
-    Returns the reference recordings (for coverage events)."""
+def check(
+    sc: Scenario,
+    ref: Any,
+    cand: Any,
+    forms: tuple[str, ...] = FORMS,
+    policy: bool = False,
+    registered: bool = False,
+) -> list[Any]:
+    """Run the scenario under both libraries in every form (through a ``Policy`` with
+    ``policy``, decorating by its registered name with ``registered``); raise Mismatch on a
+    difference. Returns the reference recordings (for coverage events)."""
     out = []
     for form in forms:
-        a = run(ref, sc, form)
-        b = run(cand, sc, form)
+        a = run(ref, sc, form, policy, registered)
+        b = run(cand, sc, form, policy, registered)
         compare(a, b, f"form={form}: {sc.source()}")
         out.append(a)
     return out

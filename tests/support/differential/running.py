@@ -182,11 +182,16 @@ def mutate_strategies(obj: Any, path: str, out: list[Any], depth: int = 0) -> No
         obj.predicate = new
 
 
-def run(lib: Any, sc: Scenario, form: str) -> list[Any]:
+def run(
+    lib: Any, sc: Scenario, form: str, policy: bool = False, registered: bool = False
+) -> list[Any]:
     """Run the scenario under lib in the given form; return the full recording.
 
     The controller (or the decorated function) is built once and invoked sc.calls times; each
-    invocation restarts the script."""
+    invocation restarts the script. With ``policy``, a library that has ``Policy`` builds
+    them from ``Policy("scenario", **kwargs)`` (the policy as decorator, ``retrying()``), and
+    one without builds them with ``name="scenario"``, what a policy adds. With ``registered``
+    too, the policy is registered and the decorator is ``retry(policy="scenario")``."""
     rec = Recorder(lib, sc)
     ev = rec.events
     random.seed(sc.seed)
@@ -215,8 +220,15 @@ def run(lib: Any, sc: Scenario, form: str) -> list[Any]:
         return ev
 
     try:
+        named = hasattr(lib, "Policy") and policy
+        if policy and not named:
+            kw = {**kw, "name": "scenario"}
+        if form == "decorator" and named and registered:
+            lib.policies.register(lib.Policy("scenario", **kw))
+            target = lib.retry(policy="scenario")(fn)
+        elif form == "decorator":
+            target = lib.Policy("scenario", **kw)(fn) if named else lib.retry(**kw)(fn)
         if form == "decorator":
-            target = lib.retry(**kw)(fn)
             holder["wrapped"] = target
             holder["stats0"] = target.statistics
             rec.stats_source = lambda: target.statistics
@@ -231,7 +243,7 @@ def run(lib: Any, sc: Scenario, form: str) -> list[Any]:
                 )
             )
         else:
-            target = lib.Retrying(**kw)
+            target = lib.Policy("scenario", **kw).retrying() if named else lib.Retrying(**kw)
             rec.stats_source = lambda: target.statistics
             ev.append(("controller", type(target).__name__, target.statistics == {}, str(target)))
     except BaseException as e:  # noqa: BLE001
@@ -265,7 +277,9 @@ def run(lib: Any, sc: Scenario, form: str) -> list[Any]:
         return ("iteration_ended",)
 
     for i in range(1, sc.calls + 1):
-        if i > 1 and sc.mutate:
+        # A policy gives each controller its own copies of the strategies: patching the
+        # scenario's objects cannot reach them (tests/test_policies.py covers fn.retry.*).
+        if i > 1 and sc.mutate and not policy:
             changes: list[Any] = []
             owner = target.retry if form == "decorator" else target
             for f in ("stop", "wait", "retry"):

@@ -25,7 +25,7 @@ def as_coroutine_function(fn: Any) -> Any:
     return shim
 
 
-def _async_kwargs(lib: Any, sc: Scenario, rec: Recorder, flavour: str) -> dict[str, Any]:
+def async_kwargs(lib: Any, sc: Scenario, rec: Recorder, flavour: str) -> dict[str, Any]:
     kw = build_kwargs(lib, sc, rec)
     kw["sleep"] = as_coroutine_function(rec.sleep)
     if flavour == "async":
@@ -39,7 +39,9 @@ def _async_kwargs(lib: Any, sc: Scenario, rec: Recorder, flavour: str) -> dict[s
     return kw
 
 
-async def _run_async(lib: Any, sc: Scenario, form: str, flavour: str) -> list[Any]:
+async def _run_async(
+    lib: Any, sc: Scenario, form: str, flavour: str, policy: bool = False
+) -> list[Any]:
     rec = Recorder(lib, sc)
     ev = rec.events
     random.seed(sc.seed)
@@ -59,17 +61,25 @@ async def _run_async(lib: Any, sc: Scenario, form: str, flavour: str) -> list[An
 
     rec.label(fn, "fn")
     try:
-        kw = _async_kwargs(lib, sc, rec, flavour)
+        kw = async_kwargs(lib, sc, rec, flavour)
     except HarnessError:
         raise
     except BaseException as e:  # noqa: BLE001 - a construction error is an observation
         ev.append(("build_error", rec.exc(e)))
         return ev
 
+    # With `policy`, pertinax builds from Policy("scenario", **kw); tenacity gets the name.
+    named = policy and hasattr(lib, "Policy")
+    if policy and not named:
+        kw = {**kw, "name": "scenario"}
+
+    def controller() -> Any:
+        return lib.Policy("scenario", **kw).async_retrying() if named else lib.AsyncRetrying(**kw)
+
     final: Any
     try:
         if form == "decorator":
-            wrapped = lib.retry(**kw)(fn)
+            wrapped = lib.Policy("scenario", **kw)(fn) if named else lib.retry(**kw)(fn)
             holder["wrapped"] = wrapped
             holder["stats0"] = wrapped.statistics
             rec.stats_source = lambda: wrapped.statistics
@@ -87,13 +97,13 @@ async def _run_async(lib: Any, sc: Scenario, form: str, flavour: str) -> list[An
             result = await wrapped(*ARGS, **KWARGS)
             final = ("returned", rec.value(result))
         elif form == "call":
-            r = lib.AsyncRetrying(**kw)
+            r = controller()
             rec.stats_source = lambda: r.statistics
             ev.append(("controller", type(r).__name__, r.statistics == {}, str(r)))
             result = await r(fn, *ARGS, **KWARGS)
             final = ("returned", rec.value(result))
         else:
-            r = lib.AsyncRetrying(**kw)
+            r = controller()
             rec.stats_source = lambda: r.statistics
             ev.append(("controller", type(r).__name__, r.statistics == {}, str(r)))
             first = None
@@ -159,7 +169,9 @@ def without_callback_context(events: list[Any]) -> list[Any]:
     return out
 
 
-def run_async_form(lib: Any, sc: Scenario, form: str, flavour: str) -> list[Any]:
+def run_async_form(
+    lib: Any, sc: Scenario, form: str, flavour: str, policy: bool = False
+) -> list[Any]:
     loop = asyncio.new_event_loop()
     try:
         with warnings.catch_warnings():
@@ -168,7 +180,7 @@ def run_async_form(lib: Any, sc: Scenario, form: str, flavour: str) -> list[Any]
             warnings.simplefilter("ignore", RuntimeWarning)
             # Every attempt yields to the loop, so a driver that never stops is cancelled
             # here and reported, instead of hanging the suite.
-            run = asyncio.wait_for(_run_async(lib, sc, form, flavour), RUN_TIMEOUT)
+            run = asyncio.wait_for(_run_async(lib, sc, form, flavour, policy), RUN_TIMEOUT)
             return without_callback_context(loop.run_until_complete(run))
     finally:
         loop.close()

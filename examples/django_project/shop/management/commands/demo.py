@@ -47,6 +47,7 @@ class Command(BaseCommand):
                 self.serve(options["port"])
         finally:
             supplier.shutdown()
+            supplier.server_close()  # shutdown() leaves the listening socket open
 
     def step(self, title: str) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING(f"\n== {title}"))
