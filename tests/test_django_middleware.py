@@ -76,6 +76,13 @@ def test_an_idempotent_view_is_retried_for_any_method() -> None:
     assert response.status_code == 200 and calls("idem") == 3
 
 
+def test_idempotent_names_what_is_not_a_view() -> None:
+    from pertinax.integrations.django.middleware import idempotent
+
+    with pytest.raises(TypeError, match="idempotent: view must be a view function or class, got 3"):
+        idempotent(3)  # type: ignore[type-var]
+
+
 def test_paths_outside_the_prefixes_are_left_alone() -> None:
     with pytest.raises(ConnectionError):
         client().get("/pages/flaky/page/1/")

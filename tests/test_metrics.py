@@ -204,6 +204,15 @@ def test_the_options_survive_pickling() -> None:
     assert "pickled" not in metrics.snapshot()
 
 
+def test_on_recovered_must_be_callable_and_a_refusal_changes_nothing() -> None:
+    with pytest.raises(TypeError, match="on_recovered must be callable or None, got 3"):
+        Retrying(on_recovered=3)
+    r = Retrying(on_recovered=print)
+    with pytest.raises(TypeError, match="on_recovered must be callable or None, got 'x'"):
+        r.copy(on_recovered="x")
+    assert r.on_recovered is print
+
+
 def test_the_new_options_are_keyword_only() -> None:
     with pytest.raises(TypeError):
         Retrying(

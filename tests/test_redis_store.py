@@ -336,19 +336,41 @@ def test_reconnects_after_redis_comes_back(caplog, tmp_path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"url": "http://x"}, "url must be a redis://, rediss:// or unix:// URL, got http://x"),
-        ({"url": "ftp://u:pw@h"}, "got ftp://u:\\*\\*\\*@h"),
-        ({"prefix": ""}, "prefix must be a non-empty string, got ''"),
-        ({"timeout": 0}, "timeout must be a positive number of seconds, got 0"),
-        ({"ttl": "1"}, "ttl must be a positive number of seconds, got '1'"),
+        ({"url": 3}, TypeError, "url must be a string, got 3"),
+        (
+            {"url": "http://x"},
+            ValueError,
+            "url must be a redis://, rediss:// or unix:// URL, got http://x",
+        ),
+        ({"url": "ftp://u:pw@h"}, ValueError, "got ftp://u:\\*\\*\\*@h"),
+        (
+            {"url": "redis://:pw@h:notaport"},
+            ValueError,
+            "url has a bad port .*got redis://:\\*\\*\\*@h",
+        ),
+        ({"prefix": ""}, ValueError, "prefix must be a non-empty string, got ''"),
+        ({"prefix": 3}, TypeError, "prefix must be a non-empty string, got 3"),
+        ({"timeout": 0}, ValueError, "timeout must be a positive number of seconds, got 0"),
+        ({"ttl": "1"}, TypeError, "ttl must be a positive number of seconds, got '1'"),
     ],
 )
-def test_bad_arguments_are_named(kwargs, message) -> None:
+def test_bad_arguments_are_named(kwargs, error, message) -> None:
     kwargs = {"url": "redis://127.0.0.1:1/0", **kwargs}
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         RedisStore(kwargs.pop("url"), **kwargs)
+
+
+def test_a_store_is_checked_where_it_is_given() -> None:
+    from pertinax.integrations.redis import MetricsPublisher
+
+    with pytest.raises(TypeError, match="MetricsPublisher: store must be a RedisStore.*got 3"):
+        MetricsPublisher(3)
+    for cls, methods in ((RetryBudget, "budget_withdraw"), (CircuitBreaker, "breaker_acquire")):
+        for store in (3, "redis://h", object()):
+            with pytest.raises(TypeError, match=f"store must be None or a store with {methods}"):
+                cls("checked", store=store)
 
 
 def test_a_lost_lease_lets_another_process_run_the_trials(server, prefix) -> None:

@@ -85,6 +85,11 @@ class _LazyThreadLocal:
         return obj.__dict__.setdefault("_local", threading.local())
 
 
+def _check_hook(argument: str, value: object) -> None:
+    if value is not None and not callable(value):
+        raise TypeError(f"{argument} must be callable or None, got {value!r}")
+
+
 def _check_instance(argument: str, value: object, cls: type) -> None:
     if value is not None and not isinstance(value, cls):
         raise TypeError(f"{argument} must be a pertinax.{cls.__name__} or None, got {value!r}")
@@ -139,6 +144,7 @@ class BaseRetrying(ABC):
     ) -> None:
         if log_levels is not None:
             _logs._level_numbers(log_levels)
+        _check_hook("on_recovered", on_recovered)
         if budget is not None or breaker is not None:  # one test on the common path
             _check_instance("budget", budget, _pertinax.RetryBudget)
             _check_instance("breaker", breaker, _pertinax.CircuitBreaker)
@@ -228,6 +234,7 @@ class BaseRetrying(ABC):
         # Set after construction, so a subclass whose __init__ lacks them still copies.
         copy.metrics = _first_set(metrics, getattr(self, "metrics", True))
         copy.on_recovered = _first_set(on_recovered, getattr(self, "on_recovered", None))
+        _check_hook("on_recovered", copy.on_recovered)
         copy.log_levels = _first_set(log_levels, getattr(self, "log_levels", None))
         budget = _first_set(budget, getattr(self, "budget", None))
         breaker = _first_set(breaker, getattr(self, "breaker", None))

@@ -58,6 +58,34 @@ pub fn name_arg(class: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
     ))
 }
 
+/// The `store=` argument: `None`, or an object with the methods this class calls (a
+/// `RedisStore`, or the user's own), else a TypeError naming it and the value. Checked
+/// here, so a wrong store fails at construction rather than on each call.
+pub fn store_arg(
+    class: &str,
+    store: Option<Bound<'_, PyAny>>,
+    methods: &[&str],
+) -> PyResult<Option<Py<PyAny>>> {
+    let Some(store) = store else {
+        return Ok(None);
+    };
+    for method in methods {
+        let callable = store.getattr_opt(*method)?.is_some_and(|m| m.is_callable());
+        if !callable {
+            return Err(bad_type(
+                class,
+                format!(
+                    "store must be None or a store with {} methods (such as \
+                     pertinax.integrations.redis.RedisStore), got {}",
+                    methods.join("(), ") + "()",
+                    store.repr()?
+                ),
+            ));
+        }
+    }
+    Ok(Some(store.unbind()))
+}
+
 /// `__reduce__`'s answer, `(functools.partial(type(obj), **kwargs), (name,))`: how a class
 /// with one positional name and keyword-only options pickles.
 pub fn reduce<'py>(

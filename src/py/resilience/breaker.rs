@@ -7,7 +7,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3::{PyTraverseError, PyVisit};
 
-use super::args::{config_error, count, name_arg, number, py_float, reduce, str_repr, visit_store};
+use super::args::{
+    config_error, count, name_arg, number, py_float, reduce, store_arg, str_repr, visit_store,
+};
 use crate::errors::bad_value;
 use crate::resilience::breaker::{Breaker, BreakerConfig, Outcome, State};
 use crate::resilience::guard::{BreakerGuard, Ticket};
@@ -31,9 +33,10 @@ impl CircuitBreaker {
         minimum_calls: Option<&Bound<'_, PyAny>>,
         open_for: Option<&Bound<'_, PyAny>>,
         half_open_calls: Option<&Bound<'_, PyAny>>,
-        store: Option<Py<PyAny>>,
+        store: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let name = name_arg(BREAKER, name)?;
+        let store = store_arg(BREAKER, store, &["breaker_acquire", "breaker_record"])?;
         let d = BreakerConfig::default();
         let n = |arg: &str, v: Option<&Bound<'_, PyAny>>, dflt: u32| match v {
             Some(v) => count(BREAKER, arg, v),

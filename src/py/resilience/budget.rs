@@ -6,7 +6,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3::{PyTraverseError, PyVisit};
 
-use super::args::{config_error, name_arg, number, py_float, reduce, str_repr, visit_store};
+use super::args::{
+    config_error, name_arg, number, py_float, reduce, store_arg, str_repr, visit_store,
+};
 use crate::errors::bad_value;
 use crate::resilience::budget::{Budget, BudgetConfig};
 use crate::resilience::guard::BudgetGuard;
@@ -29,9 +31,10 @@ impl RetryBudget {
         capacity: Option<&Bound<'_, PyAny>>,
         min_per_second: Option<&Bound<'_, PyAny>>,
         log_every: Option<&Bound<'_, PyAny>>,
-        store: Option<Py<PyAny>>,
+        store: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let name = name_arg(BUDGET, name)?;
+        let store = store_arg(BUDGET, store, &["budget_withdraw", "budget_deposit"])?;
         let defaults = BudgetConfig::default();
         let pick = |arg: &str, v: Option<&Bound<'_, PyAny>>, d: f64| match v {
             Some(v) => number(BUDGET, arg, v),

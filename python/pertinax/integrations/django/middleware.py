@@ -48,6 +48,8 @@ ViewT = t.TypeVar("ViewT", bound=t.Callable[..., t.Any])
 def idempotent(view: ViewT) -> ViewT:
     """Marks a view as safe to run again, so :class:`RetryMiddleware` retries it for any
     method (POST included)."""
+    if not callable(view):
+        raise TypeError(f"idempotent: view must be a view function or class, got {view!r}")
     view._pertinax_idempotent = True  # type: ignore[attr-defined]
     return view
 

@@ -128,12 +128,20 @@ class RedisStore:
         ssl_ca_certs: str | None = None,
         cluster: bool = False,
     ) -> None:
-        if not isinstance(url, str) or urlsplit(url).scheme not in ("redis", "rediss", "unix"):
-            shown = redact(url) if isinstance(url, str) else repr(url)
+        if not isinstance(url, str):
+            raise TypeError(f"RedisStore: url must be a string, got {url!r}")
+        parts = urlsplit(url)
+        if parts.scheme not in ("redis", "rediss", "unix"):
             raise ValueError(
-                f"RedisStore: url must be a redis://, rediss:// or unix:// URL, got {shown}"
+                f"RedisStore: url must be a redis://, rediss:// or unix:// URL, got {redact(url)}"
             )
-        if not isinstance(prefix, str) or not prefix:
+        try:
+            parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+        except ValueError as e:
+            raise ValueError(f"RedisStore: url has a bad port ({e}), got {redact(url)}") from None
+        if not isinstance(prefix, str):
+            raise TypeError(f"RedisStore: prefix must be a non-empty string, got {prefix!r}")
+        if not prefix:
             raise ValueError(f"RedisStore: prefix must be a non-empty string, got {prefix!r}")
         for name, value in (
             ("timeout", timeout),
@@ -141,7 +149,11 @@ class RedisStore:
             ("reconnect_after", reconnect_after),
             ("lease", lease),
         ):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(
+                    f"RedisStore: {name} must be a positive number of seconds, got {value!r}"
+                )
+            if not value > 0:
                 raise ValueError(
                     f"RedisStore: {name} must be a positive number of seconds, got {value!r}"
                 )

@@ -168,6 +168,11 @@ class MetricsPublisher:
     def __init__(
         self, store: _Store, *, every: float = 10.0, expire_after: float | None = None
     ) -> None:
+        if not callable(getattr(store, "publish_metrics", None)):
+            raise TypeError(
+                f"MetricsPublisher: store must be a RedisStore (or have publish_metrics()), "
+                f"got {store!r}"
+            )
         for name, value in (("every", every), ("expire_after", expire_after)):
             if value is None and name == "expire_after":
                 continue
