@@ -366,7 +366,10 @@ def test_a_store_that_refers_back_is_collected(cls) -> None:
     import weakref
 
     class Store:
-        pass
+        def budget_withdraw(self, budget: object) -> None:
+            return None
+
+        budget_deposit = breaker_acquire = breaker_record = budget_withdraw
 
     store = Store()
     obj = cls("gc", store=store)

@@ -83,9 +83,8 @@ def redact(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None and not parts.query:
         return url
-    netloc = parts.hostname or ""
-    if parts.port is not None:
-        netloc = f"{netloc}:{parts.port}"
+    # The host and port as written: reading parts.port would raise on a bad port.
+    netloc = parts.netloc.rpartition("@")[2]
     if parts.username or parts.password is not None:
         netloc = f"{parts.username or ''}:***@{netloc}"
     return urlunsplit(
