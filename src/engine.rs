@@ -75,6 +75,12 @@ impl Machine {
         self.ticket.is_some()
     }
 
+    /// The call was left before it ended: the breaker, the budget or the metrics still wait
+    /// to hear about it (see `abandon_guards` and `CallObs::unfinished`).
+    pub fn left_unfinished(&self) -> bool {
+        self.awaiting || self.ticket.is_some() || self.obs.unfinished()
+    }
+
     /// An attempt's outcome has not been judged yet.
     pub fn awaits_outcome(&self) -> bool {
         self.awaiting && (self.plan.budget.is_some() || self.plan.breaker.is_some())

@@ -25,8 +25,9 @@ enum Held {
 #[pyclass(module = "pertinax._pertinax", name = "Call")]
 pub struct Call {
     /// Out of the call while a step runs (`Call::step`): the step runs Python code, which
-    /// may read this call's state, but never borrows the call for the whole step.
-    machine: Option<Machine>,
+    /// may read this call's state, but never borrows the call for the whole step. Boxed,
+    /// so lending it out moves a pointer, not the machine.
+    machine: Option<Box<Machine>>,
     plan: Arc<Plan>,
     held: Held,
     /// The controller of a `for attempt in ...` loop, for the `RetryCallState` made when
@@ -69,7 +70,7 @@ impl Call {
     fn new(machine: Machine, held: Held) -> Self {
         Call {
             plan: Arc::clone(&machine.plan),
-            machine: Some(machine),
+            machine: Some(Box::new(machine)),
             held,
             owner: None,
             finished: false,
@@ -141,14 +142,11 @@ impl Call {
         })
     }
 
-    /// Whether one of the call's steps is running (its machine is lent out).
-    pub fn is_stepping(slf: &Bound<'_, Call>) -> PyResult<bool> {
-        Ok(slf.try_borrow()?.machine.is_none())
-    }
-
-    /// Whether the loop over this call has ended.
-    pub fn is_finished(slf: &Bound<'_, Call>) -> PyResult<bool> {
-        Ok(slf.try_borrow()?.finished)
+    /// Whether the loop over this call has ended, and whether one of the call's steps is
+    /// running (its machine is lent out).
+    pub fn finished_or_stepping(slf: &Bound<'_, Call>) -> PyResult<(bool, bool)> {
+        let this = slf.try_borrow()?;
+        Ok((this.finished, this.machine.is_none()))
     }
 
     /// Marks the loop over this call as ended: `next()` stops from now on.
@@ -212,6 +210,14 @@ impl Call {
     /// attempt went; what it logs or reports runs with the call not borrowed.
     pub fn conclude(slf: &Bound<'_, Call>) {
         let py = slf.py();
+        // Most calls end through the engine, with nothing left to tell anyone.
+        match slf.try_borrow() {
+            Ok(this) => match &this.machine {
+                Some(m) if m.left_unfinished() => {}
+                _ => return,
+            },
+            Err(_) => return,
+        }
         let _ = Call::with_machine(slf, |machine, view| {
             // The breaker and the budget hear how the last attempt went, metrics or not.
             if let Ok(last) = view.read(crate::observe::call::last_of) {
@@ -260,8 +266,8 @@ impl<'py> StateView<'py> for CallView<'py> {
         self.read(|c| c.upcoming_sleep.clone_ref(self.py()))
     }
     fn outcome(&self) -> PyResult<OutcomeRef<'py>> {
-        self.read(|c| c.outcome.clone_ref(self.py()))?
-            .resolve(self.py())
+        self.read(|c| c.outcome.peek(self.py()))?
+            .or_else(|fut| crate::state::resolve_future(&fut))
     }
     fn object(&self) -> PyResult<Bound<'py, PyAny>> {
         Ok(Call::observe(&self.call)?.into_bound(self.py()))
