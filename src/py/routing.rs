@@ -48,7 +48,11 @@ fn statistics_of<'py>(controller: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyD
         let local_type = py.import("_thread")?.getattr("_local")?;
         Ok::<_, PyErr>((base.getattr(name)?.unbind(), local_type.unbind()))
     })?;
-    if controller.get_type().getattr(name)?.is(property) {
+    let ours = controller
+        .get_type()
+        .getattr_opt(name)?
+        .is_some_and(|p| p.is(property));
+    if ours {
         if let Some(local) = controller.getattr_opt(pyo3::intern!(py, "_local"))? {
             // A plain `threading.local` keeps this thread's attributes in its `__dict__`:
             // looked up there, a missing key costs no AttributeError.
