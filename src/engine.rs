@@ -12,22 +12,27 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 
+mod bookkeeping;
 mod callbacks;
+mod guards;
 pub mod phases;
 mod plan;
 
+pub use bookkeeping::{prepare, record};
 pub use callbacks::{with_context, Resume};
 pub use plan::Plan;
 
+use bookkeeping::{schedule_sleep, stamp};
 use callbacks::{eval_retry, eval_stop, eval_wait, give_up, hook, Flow};
+use guards::{held_back, judge};
 use phases::{give_up_kind, triage, GiveUp, Phase, Seen, Triage};
 
 use crate::names;
 use crate::num::Num;
-use crate::observe::call::{CallObs, Last};
-use crate::resilience::breaker::{Outcome as Verdict, State as BreakerState};
+use crate::observe::call::CallObs;
+use crate::resilience::breaker::Outcome as Verdict;
 use crate::resilience::guard::Ticket;
-use crate::state::{NextAction, Outcome, OutcomeRef, StateMut};
+use crate::state::{OutcomeRef, StateMut};
 use crate::stats::Stats;
 
 /// What the driver must do next.
@@ -61,49 +66,6 @@ impl Machine {
             obs,
             ticket: None,
             awaiting: false,
-        }
-    }
-
-    /// The driver ran the first attempt itself, admitted by the breaker with `ticket`.
-    pub fn admitted(&mut self, ticket: Option<Ticket>) {
-        self.ticket = ticket;
-        self.awaiting = true;
-    }
-
-    /// The breaker still waits to hear about an attempt.
-    pub fn holds_ticket(&self) -> bool {
-        self.ticket.is_some()
-    }
-
-    /// An attempt's outcome has not been judged yet.
-    pub fn awaits_outcome(&self) -> bool {
-        self.awaiting && (self.plan.budget.is_some() || self.plan.breaker.is_some())
-    }
-
-    /// The driver left the call after an attempt the engine never judged (a `return` inside
-    /// `with attempt:`): a returned value is a success for the breaker and the budget;
-    /// anything else gives the breaker's slot back.
-    pub fn abandon_guards(&mut self, py: Python<'_>, last: Last) {
-        if !self.awaiting {
-            return;
-        }
-        let returned = last == Last::Returned;
-        let verdict = if returned {
-            Verdict::Success
-        } else {
-            Verdict::Ignored
-        };
-        judge(
-            &self.plan,
-            &mut self.ticket,
-            &mut self.awaiting,
-            py,
-            verdict,
-        );
-        if returned {
-            if let Some((guard, me)) = &self.plan.budget {
-                guard.on_success(me.bind(py));
-            }
         }
     }
 
@@ -313,116 +275,6 @@ impl Machine {
             }
         }
     }
-}
-
-/// Tells the breaker how the attempt in flight ended (once).
-fn judge(
-    plan: &Plan,
-    ticket: &mut Option<Ticket>,
-    awaiting: &mut bool,
-    py: Python<'_>,
-    verdict: Verdict,
-) {
-    *awaiting = false;
-    if let (Some(t), Some((guard, me))) = (ticket.take(), &plan.breaker) {
-        guard.finish(me.bind(py), t, verdict);
-    }
-}
-
-/// Whether the breaker or the budget ends the retries that the stop strategy would allow:
-/// an open breaker first (no budget spent on a retry that would be refused), then the
-/// budget, which pays for the retry when it can.
-fn held_back(plan: &Plan, py: Python<'_>) -> Option<&'static str> {
-    if let Some((guard, _)) = &plan.breaker {
-        if guard.state() == BreakerState::Open {
-            return Some("breaker");
-        }
-    }
-    if let Some((guard, me)) = &plan.budget {
-        if !guard.try_retry(me.bind(py)) {
-            return Some("budget");
-        }
-    }
-    None
-}
-
-impl Drop for Machine {
-    fn drop(&mut self) {
-        // A call abandoned between admission and outcome gives its breaker slot back.
-        if let (Some(t), Some((guard, _))) = (self.ticket.take(), &self.plan.breaker) {
-            guard.release_local(t);
-        }
-    }
-}
-
-/// Records the outcome of an attempt.
-pub fn record<'py, S: StateMut<'py>>(st: &mut S, outcome: Outcome) -> PyResult<()> {
-    let now = if st.observable() {
-        Some(crate::clock::monotonic(st.py())?)
-    } else {
-        // Nobody can read it yet; it is taken when a stop strategy or the statistics first
-        // need it.
-        None
-    };
-    let released = st.with_core(|c| c.put_outcome(outcome, now))?;
-    drop(released);
-    Ok(())
-}
-
-/// Moves the state to the next attempt. Drivers call it before they sleep, as tenacity does.
-pub fn prepare<'py, S: StateMut<'py>>(st: &mut S) -> PyResult<()> {
-    let next = st.attempt_number()?.add(st.py(), &Num::Int(1))?;
-    let released = st.with_core(|c| c.reset_for_attempt(next))?;
-    drop(released);
-    Ok(())
-}
-
-/// Makes sure the outcome has its timestamp before anything can read it.
-fn stamp<'py, S: StateMut<'py>>(st: &mut S) -> PyResult<()> {
-    let missing =
-        st.with_core(|c| c.outcome_timestamp.is_none() && !matches!(c.outcome, Outcome::Missing))?;
-    if missing {
-        let now = crate::clock::monotonic(st.py())?;
-        st.with_core(|c| c.outcome_timestamp = Some(now))?;
-    }
-    Ok(())
-}
-
-/// tenacity's bookkeeping once a sleep is decided.
-fn schedule_sleep<'py, S: StateMut<'py>>(
-    stats: &mut Stats,
-    obs: &mut CallObs,
-    st: &mut S,
-) -> PyResult<()> {
-    let py = st.py();
-    let upcoming = st.upcoming_sleep()?;
-    if let Num::Py(value) = &upcoming {
-        // tenacity makes `RetryAction(sleep)` first, which calls float(): a wait that
-        // returned something that is not a number fails there, with float()'s message.
-        py.get_type::<pyo3::types::PyFloat>()
-            .call1((value.bind(py),))?;
-    }
-    let idle = st.with_core(|c| c.idle_for.clone_ref(py))?;
-    let idle = idle.iadd(py, &upcoming)?;
-    let action = upcoming.clone_ref(py);
-    st.with_core(|c| {
-        c.idle_for = idle;
-        c.next_action = NextAction::Sleep(action);
-    })?;
-    let idle_stat = stats.idle_for.iadd(py, &upcoming)?;
-    // A zero wait leaves `idle_for` as it was (once it is a float): skip the write.
-    let unchanged = match (&stats.idle_for, &idle_stat) {
-        (Num::Float(a), Num::Float(b)) => a.to_bits() == b.to_bits(),
-        (Num::Int(a), Num::Int(b)) => a == b,
-        _ => false,
-    };
-    stats.idle_for = idle_stat;
-    stats.attempts += 1;
-    if !unchanged {
-        stats.set(py, names::idle_for(py), &stats.idle_for)?;
-    }
-    stats.set(py, names::attempt_number(py), &Num::Int(stats.attempts))?;
-    obs.retrying(st, &upcoming)
 }
 
 /// Ends the call with its outcome: the value, or the attempt's own exception, unchanged.

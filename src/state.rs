@@ -38,6 +38,19 @@ impl Outcome {
         })
     }
 
+    /// What a strategy sees of the outcome, read under a borrow of the state: a stored
+    /// `Future` comes back as `Err`, to be resolved once the borrow ends (that runs Python
+    /// code). No `Py` is made on the way: a `Bound` is released without the thread-local
+    /// check that dropping a `Py` costs.
+    pub fn peek<'py>(&self, py: Python<'py>) -> Result<OutcomeRef<'py>, Bound<'py, PyAny>> {
+        match self {
+            Outcome::Missing => Ok(OutcomeRef::Missing),
+            Outcome::Returned(v) => Ok(OutcomeRef::Returned(v.bind(py).clone())),
+            Outcome::Raised(e) => Ok(OutcomeRef::Raised(e.bind(py).clone())),
+            Outcome::Future(f) => Err(f.bind(py).clone()),
+        }
+    }
+
     pub fn clone_ref(&self, py: Python<'_>) -> Outcome {
         match self {
             Outcome::Missing => Outcome::Missing,

@@ -113,3 +113,48 @@ def test_runner_runs_the_statement_unrolled(loop: asyncio.AbstractEventLoop) -> 
     run = harness.compile_runner("f(1)", {"f": seen.append}, False, None)
     assert run(3) >= 0
     assert len(seen) == 3 * harness.UNROLL
+
+
+def test_the_instruction_counter_says_so_and_succeeds_without_valgrind(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import instructions
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert instructions.main(["--only", "a"]) == 0
+    assert "valgrind is not installed" in capsys.readouterr().out
+
+
+def test_the_instruction_counters_child_runs_the_timed_statement(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import instructions
+
+    ran: list[int] = []
+    real = harness.timed
+
+    def counting(*args: Any) -> harness.Timed:
+        t = real(*args)
+        run = t.run
+        t.run = lambda loops: ran.append(loops) or run(loops)  # type: ignore[method-assign]
+        return t
+
+    monkeypatch.setattr(harness, "timed", counting)
+    instructions.child("e (reused)", "pertinax", 5)
+    # The warm-up, then the counted passes.
+    assert ran == [3, 5]
+
+
+def test_the_instruction_counter_refuses_a_loop_count_below_one() -> None:
+    import instructions
+
+    with pytest.raises(SystemExit):
+        instructions.main(["--loops", "0"])
+
+
+def test_the_instruction_counter_reads_callgrinds_total(tmp_path: Any) -> None:
+    import instructions
+
+    out = tmp_path / "callgrind.out"
+    out.write_text("events: Ir\nfl=(1) x.c\nfn=(1) f\n3 10\nsummary: 1234\ntotals: 1234\n")
+    assert instructions._TOTALS.findall(out.read_text())[-1] == "1234"

@@ -38,10 +38,11 @@ impl AttemptLoop {
             .store(true, std::sync::atomic::Ordering::Relaxed);
         let slf = self.call.bind(py);
         loop {
-            if Call::is_finished(slf)? {
+            let (finished, stepping) = Call::finished_or_stepping(slf)?;
+            if finished {
                 return Ok(None);
             }
-            if Call::is_stepping(slf)? {
+            if stepping {
                 // A callback of this loop's own step asked for the next attempt: refused,
                 // and the running step goes on.
                 return Err(Error::AlreadyRunning.into());

@@ -12,21 +12,21 @@ use crate::num::Num;
 use crate::py::call_state::{self, RetryCallState};
 use crate::py::plan_cache::Engine;
 use crate::py::sleep::sleep;
-use crate::state::{Core, NativeState, Outcome, OutcomeRef, StateMut, StateView};
+use crate::state::{Core, NativeState, Outcome};
 use crate::stats::Stats;
 
-/// Where a stepped call keeps its state.
-enum Held {
-    Native(Core),
-    Py(Py<RetryCallState>),
-}
+mod view;
+
+use view::CallView;
+use view::Held;
 
 /// A call driven step by step from Python.
 #[pyclass(module = "pertinax._pertinax", name = "Call")]
 pub struct Call {
     /// Out of the call while a step runs (`Call::step`): the step runs Python code, which
-    /// may read this call's state, but never borrows the call for the whole step.
-    machine: Option<Machine>,
+    /// may read this call's state, but never borrows the call for the whole step. Boxed,
+    /// so lending it out moves a pointer, not the machine.
+    machine: Option<Box<Machine>>,
     plan: Arc<Plan>,
     held: Held,
     /// The controller of a `for attempt in ...` loop, for the `RetryCallState` made when
@@ -69,7 +69,7 @@ impl Call {
     fn new(machine: Machine, held: Held) -> Self {
         Call {
             plan: Arc::clone(&machine.plan),
-            machine: Some(machine),
+            machine: Some(Box::new(machine)),
             held,
             owner: None,
             finished: false,
@@ -133,22 +133,11 @@ impl Call {
         Ok(Arc::clone(&slf.try_borrow()?.plan))
     }
 
-    /// The call's `RetryCallState`, if it has made one.
-    pub fn live_state(slf: &Bound<'_, Call>) -> PyResult<Option<Py<RetryCallState>>> {
-        Ok(match &slf.try_borrow()?.held {
-            Held::Py(rs) => Some(rs.clone_ref(slf.py())),
-            Held::Native(_) => None,
-        })
-    }
-
-    /// Whether one of the call's steps is running (its machine is lent out).
-    pub fn is_stepping(slf: &Bound<'_, Call>) -> PyResult<bool> {
-        Ok(slf.try_borrow()?.machine.is_none())
-    }
-
-    /// Whether the loop over this call has ended.
-    pub fn is_finished(slf: &Bound<'_, Call>) -> PyResult<bool> {
-        Ok(slf.try_borrow()?.finished)
+    /// Whether the loop over this call has ended, and whether one of the call's steps is
+    /// running (its machine is lent out).
+    pub fn finished_or_stepping(slf: &Bound<'_, Call>) -> PyResult<(bool, bool)> {
+        let this = slf.try_borrow()?;
+        Ok((this.finished, this.machine.is_none()))
     }
 
     /// Marks the loop over this call as ended: `next()` stops from now on.
@@ -162,56 +151,19 @@ impl Call {
         self.owner = Some(owner);
     }
 
-    /// The call's `RetryCallState`, made now if the call has kept its state in Rust so far;
-    /// from then on the engine works on that object.
-    pub fn observe(slf: &Bound<'_, Call>) -> PyResult<Py<PyAny>> {
-        let py = slf.py();
-        let owner = {
-            let this = slf.try_borrow()?;
-            if let Held::Py(rs) = &this.held {
-                return Ok(rs.clone_ref(py).into_any());
-            }
-            match &this.owner {
-                Some(o) => o.bind(py).clone(),
-                None => py.None().into_bound(py),
-            }
-        };
-        // Made, and the clock read, before the call is borrowed: both may run Python code.
-        let now = crate::clock::monotonic(py)?;
-        let rs = RetryCallState::create(
-            py,
-            &owner,
-            &py.None().into_bound(py),
-            PyTuple::empty(py).as_any(),
-            PyDict::new(py).as_any(),
-            Num::Int(0),
-        )?;
-        let mut this = slf.try_borrow_mut()?;
-        let core = match &mut this.held {
-            // Made meanwhile, by code that ran above.
-            Held::Py(existing) => return Ok(existing.clone_ref(py).into_any()),
-            Held::Native(core) => core,
-        };
-        {
-            let mut state = rs.try_borrow_mut()?;
-            std::mem::swap(&mut state.core, core);
-            // The outcome was recorded without a timestamp (nobody could read it then).
-            if state.core.outcome_timestamp.is_none()
-                && !matches!(state.core.outcome, Outcome::Missing)
-            {
-                state.core.outcome_timestamp = Some(now);
-            }
-        }
-        let rs = rs.unbind();
-        this.held = Held::Py(rs.clone_ref(py));
-        Ok(rs.into_any())
-    }
-
     /// Ends the observation of a call that no driver takes any further: a loop left from
     /// inside `with attempt:`, or a sleep that raised. The observer is told how the latest
     /// attempt went; what it logs or reports runs with the call not borrowed.
     pub fn conclude(slf: &Bound<'_, Call>) {
         let py = slf.py();
+        // Most calls end through the engine, with nothing left to tell anyone.
+        match slf.try_borrow() {
+            Ok(this) => match &this.machine {
+                Some(m) if m.left_unfinished() => {}
+                _ => return,
+            },
+            Err(_) => return,
+        }
         let _ = Call::with_machine(slf, |machine, view| {
             // The breaker and the budget hear how the last attempt went, metrics or not.
             if let Ok(last) = view.read(crate::observe::call::last_of) {
@@ -225,62 +177,6 @@ impl Call {
             }
             Ok(())
         });
-    }
-}
-
-/// The state of a stepped call, reached through the call at each access, each borrow
-/// brief. Python code that runs during a step may turn the state into a `RetryCallState`
-/// (by reading `attempt.retry_state`); the engine goes on with that object then.
-pub struct CallView<'py> {
-    call: Bound<'py, Call>,
-}
-
-impl<'py> CallView<'py> {
-    fn read<R>(&self, f: impl FnOnce(&Core) -> R) -> PyResult<R> {
-        let this = self.call.try_borrow()?;
-        match &this.held {
-            Held::Native(core) => Ok(f(core)),
-            Held::Py(rs) => Ok(f(&rs.bind(self.call.py()).try_borrow()?.core)),
-        }
-    }
-}
-
-impl<'py> StateView<'py> for CallView<'py> {
-    fn py(&self) -> Python<'py> {
-        self.call.py()
-    }
-    fn attempt_number(&self) -> PyResult<Num> {
-        self.read(|c| c.attempt_number.clone_ref(self.py()))
-    }
-    fn seconds_since_start(&self) -> PyResult<Option<Num>> {
-        let readings = self.read(|c| c.clock_readings(self.py()))?;
-        crate::state::elapsed(self.py(), readings)
-    }
-    fn upcoming_sleep(&self) -> PyResult<Num> {
-        self.read(|c| c.upcoming_sleep.clone_ref(self.py()))
-    }
-    fn outcome(&self) -> PyResult<OutcomeRef<'py>> {
-        self.read(|c| c.outcome.clone_ref(self.py()))?
-            .resolve(self.py())
-    }
-    fn object(&self) -> PyResult<Bound<'py, PyAny>> {
-        Ok(Call::observe(&self.call)?.into_bound(self.py()))
-    }
-}
-
-impl<'py> StateMut<'py> for CallView<'py> {
-    fn with_core<R>(&mut self, f: impl FnOnce(&mut Core) -> R) -> PyResult<R> {
-        let mut this = self.call.try_borrow_mut()?;
-        match &mut this.held {
-            Held::Native(core) => Ok(f(core)),
-            Held::Py(rs) => Ok(f(&mut rs.bind(self.call.py()).try_borrow_mut()?.core)),
-        }
-    }
-    fn observable(&self) -> bool {
-        self.call
-            .try_borrow()
-            .map(|this| matches!(this.held, Held::Py(_)))
-            .unwrap_or(true)
     }
 }
 

@@ -32,10 +32,54 @@ pub fn route(controller: &Bound<'_, PyAny>) -> PyResult<Route> {
         return Ok(Route::Python);
     }
     let plan = engine_of(controller)?.get().plan(controller, false)?;
-    let statistics = controller
-        .getattr(pyo3::intern!(py, "statistics"))?
-        .cast_into::<PyDict>()?;
-    Ok(Route::Engine(plan, statistics.unbind()))
+    Ok(Route::Engine(plan, statistics_of(controller)?.unbind()))
+}
+
+/// `controller.statistics`. While the class keeps pertinax's own property, the dict this
+/// thread already has is read from the `threading.local` here: the property's Python getter
+/// was the largest single cost of a reused loop. Anything else (no dict yet, a class with
+/// its own property, a `_local` of another kind) goes through the attribute.
+fn statistics_of<'py>(controller: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    static ORIGINAL: pyo3::sync::PyOnceLock<(Py<PyAny>, Py<PyAny>)> = pyo3::sync::PyOnceLock::new();
+    let py = controller.py();
+    let name = pyo3::intern!(py, "statistics");
+    let (property, local_type) = ORIGINAL.get_or_try_init(py, || {
+        let base = py.import("pertinax._retrying")?.getattr("BaseRetrying")?;
+        let local_type = py.import("_thread")?.getattr("_local")?;
+        Ok::<_, PyErr>((base.getattr(name)?.unbind(), local_type.unbind()))
+    })?;
+    let ours = controller
+        .get_type()
+        .getattr_opt(name)?
+        .is_some_and(|p| p.is(property));
+    if ours {
+        if let Some(local) = controller.getattr_opt(pyo3::intern!(py, "_local"))? {
+            // A plain `threading.local` keeps this thread's attributes in its `__dict__`:
+            // looked up there, a missing key costs no AttributeError.
+            if local.get_type().is(local_type) {
+                let own = local
+                    .getattr(pyo3::intern!(py, "__dict__"))?
+                    .cast_into::<PyDict>()?;
+                match own.get_item(name)? {
+                    Some(found) => {
+                        if let Ok(dict) = found.cast_into::<PyDict>() {
+                            return Ok(dict);
+                        }
+                    }
+                    // The first call in this thread: a new dict, as the property makes it,
+                    // unless the controller decorates a function (the property may hand
+                    // out that function's statistics then).
+                    None if !decorates(controller)? => {
+                        let fresh = PyDict::new(py);
+                        own.set_item(name, &fresh)?;
+                        return Ok(fresh);
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+    Ok(controller.getattr(name)?.cast_into::<PyDict>()?)
 }
 
 /// `Retrying.__call__`: one call of `func` under `controller`'s plan. A disabled controller
@@ -97,4 +141,16 @@ fn overrides_iter(controller: &Bound<'_, PyAny>) -> PyResult<bool> {
     let ty = controller.get_type();
     Ok(!ty.getattr(pyo3::intern!(py, "iter"))?.is(iter)
         || !ty.getattr(pyo3::intern!(py, "begin"))?.is(begin))
+}
+
+/// Whether the controller's own `__dict__` names a decorated function (`_wrapper_call`).
+fn decorates(controller: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let py = controller.py();
+    match controller.getattr_opt(pyo3::intern!(py, "__dict__"))? {
+        Some(d) => match d.cast_into::<PyDict>() {
+            Ok(d) => Ok(d.contains(pyo3::intern!(py, "_wrapper_call"))?),
+            Err(_) => Ok(true),
+        },
+        None => Ok(true),
+    }
 }

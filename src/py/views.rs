@@ -39,8 +39,8 @@ impl<'py> StateView<'py> for PyState<'py> {
             .clone_ref(self.py()))
     }
     fn outcome(&self) -> PyResult<OutcomeRef<'py>> {
-        let outcome = self.obj.try_borrow()?.core.outcome.clone_ref(self.py());
-        outcome.resolve(self.py())
+        let peeked = self.obj.try_borrow()?.core.outcome.peek(self.py());
+        peeked.or_else(|fut| resolve_future(&fut))
     }
     fn object(&self) -> PyResult<Bound<'py, PyAny>> {
         Ok(self.obj.clone().into_any())
