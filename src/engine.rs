@@ -34,6 +34,7 @@ use crate::resilience::breaker::Outcome as Verdict;
 use crate::resilience::guard::Ticket;
 use crate::state::{OutcomeRef, StateMut};
 use crate::stats::Stats;
+use crate::strategy::Callback;
 
 /// What the driver must do next.
 pub enum Step<'py> {
@@ -170,9 +171,16 @@ impl Machine {
                         *phase = phase.after(Seen::Retry(retry));
                         if obs.settle(st)? {
                             if let Some(cb) = &plan.on_recovered {
-                                if let Some(aw) = hook(st, cb)? {
-                                    *phase = phase.after(Seen::AwaitRecovered);
-                                    return Ok(Step::Await(aw));
+                                // pertinax's own hook: its failure is reported, and the
+                                // call still returns its result.
+                                match hook(st, cb) {
+                                    Ok(Some(aw)) => {
+                                        *phase = phase.after(Seen::AwaitRecovered);
+                                        let aw = names::failure_of(py)?.call1((aw,))?;
+                                        return Ok(Step::Await(aw));
+                                    }
+                                    Ok(None) => {}
+                                    Err(e) => report_hook_failure(py, e, cb)?,
                                 }
                             }
                         }
@@ -270,11 +278,26 @@ impl Machine {
                 }
                 Phase::RecoveredDone => {
                     *phase = phase.after(Seen::Ran);
+                    if let (Resume::Obj(exc), Some(cb)) = (&resume, &plan.on_recovered) {
+                        if !exc.is_none() {
+                            report_hook_failure(py, PyErr::from_value(exc.clone()), cb)?;
+                        }
+                    }
                     return finish(st.outcome()?);
                 }
             }
         }
     }
+}
+
+/// Reports the failure of one of pertinax's own hooks as unraisable, so the call keeps its
+/// outcome; an interrupt (KeyboardInterrupt, a cancellation) still propagates.
+fn report_hook_failure(py: Python<'_>, err: PyErr, cb: &Callback) -> PyResult<()> {
+    if !err.is_instance_of::<pyo3::exceptions::PyException>(py) {
+        return Err(err);
+    }
+    err.write_unraisable(py, Some(cb.obj.bind(py)));
+    Ok(())
 }
 
 /// Ends the call with its outcome: the value, or the attempt's own exception, unchanged.

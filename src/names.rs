@@ -54,6 +54,7 @@ imported! {
     get_callback_name => ("pertinax._utils", "get_callback_name"),
     time_module => ("pertinax.nap", "time"),
     default_sleep => ("pertinax.nap", "sleep"),
+    failure_of => ("pertinax.asyncio._driver", "_failure_of"),
     builtin_round => ("builtins", "round"),
     method_type => ("types", "MethodType"),
     before_nothing => ("pertinax.before", "before_nothing"),

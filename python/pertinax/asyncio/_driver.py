@@ -17,6 +17,17 @@ _Call = _pertinax.Call
 _AT_ATTEMPT: t.Any = object()
 
 
+async def _failure_of(awaitable: t.Awaitable[object]) -> Exception | None:
+    """Awaits a pertinax-own hook's coroutine (``on_recovered``) and returns the Exception it
+    raised, if any, for the engine to report: it must not replace the call's result.
+    Cancellation and other BaseExceptions propagate."""
+    try:
+        await awaitable
+    except Exception as exc:  # noqa: BLE001 - handed to the engine, which reports it
+        return exc
+    return None
+
+
 def _portable_async_sleep(seconds: float) -> t.Awaitable[None]:
     """The default sleep: ``trio.sleep`` inside a trio run, else ``asyncio.sleep``.
 
