@@ -5,7 +5,6 @@ import logging
 import logging.config
 import sys
 
-import pertinax
 import pytest
 from pertinax import (
     AsyncRetrying,
