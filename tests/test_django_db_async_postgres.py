@@ -13,18 +13,13 @@ site's runserver (WSGI: the view runs under async_to_sync).
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import threading
 import typing as t
 from pathlib import Path
 
 import pg_cluster
 import pytest
+from pg_commands import manage, run_rows, stored
 
-TESTS = Path(__file__).parent / "django_site"
 ROWS = 40
 CUT_AT = 17  # the row whose connection is ended just before it
 
@@ -36,24 +31,9 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def postgres() -> t.Iterator[pg_cluster.Cluster]:
     with pg_cluster.cluster() as db:
-        done = subprocess.run(
-            [sys.executable, "-m", "django", "migrate", "--run-syncdb", "--database", "secondary"],
-            env=env(db),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = manage(db, "migrate", "--run-syncdb", "--database", "secondary")
         assert done.returncode == 0, done.stderr
         yield db
-
-
-def env(db: pg_cluster.Cluster) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PERTINAX_TEST_PG": str(db.port),
-        "DJANGO_SETTINGS_MODULE": "djapp.settings",
-        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
-    }
 
 
 def async_rows(
@@ -61,43 +41,10 @@ def async_rows(
 ) -> tuple[int, dict[str, t.Any]]:
     """Runs ``async_rows`` on the ``secondary`` alias (restarting PostgreSQL once
     ``restart_after`` rows are in, if given); returns its exit code and summary."""
-    db.query("TRUNCATE djapp_row")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "django", "async_rows", "--database", "secondary", *args],
-        env=env(db),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    code, summary, _ = run_rows(
+        db, "async_rows", "--database", "secondary", *args, restart_after=restart_after
     )
-    lines: list[str] = []
-    reached = threading.Event()
-
-    def read() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            lines.append(line.rstrip("\n"))
-            if restart_after is not None and line.startswith(f"row {restart_after}\n"):
-                reached.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        if restart_after is not None:
-            assert reached.wait(60), "\n".join(lines[-20:])
-            db.restart()
-        stdout, _ = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    reader.join(10)
-    assert stdout.strip(), "\n".join(lines[-30:])
-    return proc.returncode, json.loads(stdout.strip().splitlines()[-1])
-
-
-def stored(db: pg_cluster.Cluster) -> list[int]:
-    return [n for (n,) in db.query("SELECT n FROM djapp_row ORDER BY n")]
+    return code, summary
 
 
 def assert_closed_in_the_orm_thread(summary: dict[str, t.Any]) -> None:

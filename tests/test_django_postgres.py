@@ -13,19 +13,12 @@ recover by luck; in autocommit nothing drops it.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import threading
 import typing as t
-from pathlib import Path
 
 import pg_cluster
 import pytest
+from pg_commands import manage, run_rows, stored
 
-TESTS = Path(__file__).parent / "django_site"
 ROWS = 500
 RESTART_AFTER = 150
 
@@ -42,79 +35,17 @@ def postgres() -> t.Iterator[pg_cluster.Cluster]:
         yield db
 
 
-def env(db: pg_cluster.Cluster) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PERTINAX_TEST_PG": str(db.port),
-        "DJANGO_SETTINGS_MODULE": "djapp.settings",
-        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
-    }
-
-
-def manage(db: pg_cluster.Cluster, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "django", *args],
-        env=env(db),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def run_with_restart(
     db: pg_cluster.Cluster, *extra: str
 ) -> tuple[int, dict[str, t.Any], list[str]]:
     """Runs write_rows, restarts PostgreSQL once RESTART_AFTER rows are in, and returns the
     exit code, the command's JSON summary and its progress lines."""
-    db.query("TRUNCATE djapp_row")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "django",
-            "write_rows",
-            "--count",
-            str(ROWS),
-            "--pause",
-            "0.004",
-            "--database",
-            "secondary",
-            *extra,
-        ],
-        env=env(db),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    return run_rows(
+        db,
+        "write_rows",
+        *("--count", str(ROWS), "--pause", "0.004", "--database", "secondary", *extra),
+        restart_after=RESTART_AFTER,
     )
-    lines: list[str] = []
-    reached = threading.Event()
-
-    def read() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            lines.append(line.rstrip("\n"))
-            if line.startswith(f"row {RESTART_AFTER}"):
-                reached.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        assert reached.wait(60), "\n".join(lines[-20:])
-        restarts = db.restarts
-        db.restart()
-        assert db.restarts == restarts + 1
-        stdout, _ = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    reader.join(10)
-    return proc.returncode, json.loads(stdout.strip().splitlines()[-1]), lines
-
-
-def stored(db: pg_cluster.Cluster) -> list[int]:
-    return [n for (n,) in db.query("SELECT n FROM djapp_row ORDER BY n")]
 
 
 @pytest.mark.parametrize("form", ["autocommit", "atomic"])

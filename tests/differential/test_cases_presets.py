@@ -42,16 +42,9 @@ CASES = Cases()
 case = CASES.register
 
 
-@pytest.fixture(autouse=True)
-def _built_in_presets() -> Any:
-    """The cases compare against the guide's numbers: the registry holds the presets as
-    shipped, whatever an earlier test configured."""
-    registry = getattr(CANDIDATE, "policies", None)
-    if registry is not None:
-        registry.reset()
-    yield
-    if registry is not None:
-        registry.reset()
+# The cases compare against the guide's numbers: the registry holds the presets as shipped,
+# whatever an earlier test configured.
+pytestmark = pytest.mark.usefixtures("fresh_policies")
 
 
 @case
