@@ -268,7 +268,7 @@ def test_dashboard_and_stats_show_the_fleets_figures(
             out, _ = command("pertinax_stats", no_color=True)
             assert out.splitlines()[0] == (
                 f"Fleet-wide figures: the sum over 2 live processes (store prefix {prefix}). "
-                "Breakers and budgets: this process."
+                "Breakers and budgets: the fleet's, then this process's."
             )
 
             # The dashboard's process publishes itself, then shows the sum of all three.

@@ -32,11 +32,11 @@ def env(directory: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def manage(directory: Path, *args: str) -> str:
+def manage(directory: Path, *args: str, **extra_env: str) -> str:
     """Runs a management command against the project's databases in ``directory``."""
     done = subprocess.run(
         [sys.executable, "-m", "django", *args],
-        env=env(directory),
+        env=env(directory, **extra_env),
         capture_output=True,
         text=True,
         timeout=120,

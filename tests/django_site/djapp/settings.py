@@ -3,7 +3,8 @@ processes for PostgreSQL and for a real server).
 
 ``PERTINAX_TEST_PG`` (a port) puts the ``default`` and ``secondary`` aliases on a PostgreSQL
 on 127.0.0.1; otherwise both are SQLite files under ``PERTINAX_TEST_DIR`` (or a temporary
-directory).
+directory). ``PERTINAX_TEST_STORE`` (a redis:// URL) and ``PERTINAX_TEST_STORE_PREFIX`` set
+``PERTINAX["store"]``, for fleet-wide figures (published when the dashboard is shown).
 """
 
 import os
@@ -74,6 +75,13 @@ PERTINAX = {
     "middleware": {"retry_after": 7},
     "dashboard": {"interval": float(os.environ.get("PERTINAX_TEST_INTERVAL", "0.2"))},
 }
+if os.environ.get("PERTINAX_TEST_STORE"):
+    PERTINAX["store"] = {
+        "url": os.environ["PERTINAX_TEST_STORE"],
+        "prefix": os.environ.get("PERTINAX_TEST_STORE_PREFIX", "pertinax"),
+        "timeout": 2.0,
+        "publish_every": 0,
+    }
 # The guide's flat keys: the database policy outlasts a PostgreSQL restart (about a second).
 RETRY_CONFIG = {
     "DATABASE_MAX_ATTEMPTS": 10,

@@ -16,10 +16,13 @@ __all__ = [
     "History",
     "breaker_rows",
     "budget_rows",
+    "fleet_breaker_rows",
+    "fleet_budget_rows",
     "history",
     "last_alerts",
     "operation_rows",
     "percentile",
+    "state_shown",
 ]
 
 _ALERT_LINE = re.compile(r"^(?P<operation>.*): (?P<rate>retry rate|give up rate) ")
@@ -143,6 +146,35 @@ def budget_rows() -> list[dict[str, t.Any]]:
         }
         for name, data in sorted(metrics.budgets().items())
     ]
+
+
+def fleet_breaker_rows(figures: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+    """The fleet's breaker rows from :func:`fleet.figures` (empty unless its scope is the
+    fleet), with ``kept_in``: ``"store"`` when the state is the store's, shared by every
+    process, else ``"each process"`` (each has its own, merged here)."""
+    return [
+        {**row, "kept_in": "store" if row.get("shared") else "each process"}
+        for row in figures.get("fleet_breakers") or ()
+    ]
+
+
+def fleet_budget_rows(figures: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+    """The fleet's budget rows from :func:`fleet.figures`, with ``kept_in`` as for breakers:
+    a shared budget's tokens are the store's, the others' the sum of each process's own."""
+    return [
+        {**row, "kept_in": "store" if row.get("shared") else "each process"}
+        for row in figures.get("fleet_budgets") or ()
+    ]
+
+
+def state_shown(row: t.Mapping[str, t.Any]) -> str:
+    """A breaker's state as shown: the state, or for a fleet whose processes disagree
+    ``"mixed (1 closed, 2 open)"``, counting the processes in each state."""
+    state = str(row["state"])
+    if state != "mixed":
+        return state
+    states = row.get("states") or {}
+    return f"mixed ({', '.join(f'{states[k]} {k}' for k in sorted(states))})"
 
 
 def reset() -> None:

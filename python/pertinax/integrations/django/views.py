@@ -56,6 +56,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     rows = [{**row, "shown": _shown(row)} for row in data["operations"]]
     breakers = [{**row, "shown": _shown_breaker(row)} for row in data["breakers"]]
     budgets = [{**row, "available_shown": f"{row['available']:g}"} for row in data["budgets"]]
+    fleet_breakers = [
+        {**row, "shown": _shown_breaker(row)} for row in stats.fleet_breaker_rows(data)
+    ]
+    fleet_budgets = [
+        {**row, "available_shown": f"{row['available']:g}"} for row in stats.fleet_budget_rows(data)
+    ]
     return render(
         request,
         "pertinax/dashboard.html",
@@ -64,6 +70,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "breaker_rows": breakers,
             "budget_rows": budgets,
+            "fleet_breaker_rows": fleet_breakers,
+            "fleet_budget_rows": fleet_budgets,
             "chart": rates_svg(data["series"]),
             "interval": conf.dashboard_options()["interval"],
         },
@@ -85,6 +93,7 @@ def _shown(row: t.Mapping[str, t.Any]) -> dict[str, str]:
 def _shown_breaker(row: t.Mapping[str, t.Any]) -> dict[str, str]:
     rate, at = row["failure_rate"], row["changed_at"]
     return {
+        "state": stats.state_shown(row),
         "failure_rate": "-" if rate is None else f"{rate:.1%} of {row['window_calls']}",
         "changed_at": "-"
         if at is None

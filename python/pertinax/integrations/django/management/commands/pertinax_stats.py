@@ -1,6 +1,6 @@
 """``manage.py pertinax_stats``: the retry figures of this process, or of the fleet when
-``PERTINAX["store"]`` is set, one row per operation; then this process's circuit breakers and
-retry budgets."""
+``PERTINAX["store"]`` is set, one row per operation; then the circuit breakers and retry
+budgets: the fleet's (with a store), and this process's."""
 
 import datetime
 import json
@@ -29,14 +29,39 @@ BREAKER_COLUMNS = (
     ("refused", "rejected"),
     ("last change", "changed_at"),
 )
+FLEET_BREAKER_COLUMNS = (
+    ("breaker", "breaker"),
+    ("state", "state_shown"),
+    ("processes", "processes"),
+    ("kept in", "kept_in"),
+    ("failure", "failure_rate"),
+    ("window", "window_calls"),
+    ("opened", "opened"),
+    ("refused", "rejected"),
+    ("last change", "changed_at"),
+)
 BUDGET_COLUMNS = (
     ("budget", "budget"),
     ("available", "available"),
     ("retries", "retries"),
     ("give-ups", "gave_up"),
 )
+FLEET_BUDGET_COLUMNS = (
+    *BUDGET_COLUMNS,
+    ("processes", "processes"),
+    ("kept in", "kept_in"),
+)
 # Columns read as text, aligned left; the rest are figures, aligned right.
-TEXT = {"operation", "last_alert", "breaker", "state", "changed_at", "budget"}
+TEXT = {
+    "operation",
+    "last_alert",
+    "breaker",
+    "state",
+    "state_shown",
+    "kept_in",
+    "changed_at",
+    "budget",
+}
 
 
 def _cell(key: str, value: t.Any) -> str:
@@ -59,7 +84,8 @@ def _scope_line(figures: t.Mapping[str, t.Any]) -> str:
         n = figures["processes"]
         return (
             f"Fleet-wide figures: the sum over {n} live process{'es' if n != 1 else ''} "
-            f"(store prefix {figures['prefix']}). Breakers and budgets: this process."
+            f"(store prefix {figures['prefix']}). Breakers and budgets: the fleet's, then this "
+            "process's."
         )
     if figures["store"]:
         return f"Figures of this process only: {figures['store']}."
@@ -68,9 +94,10 @@ def _scope_line(figures: t.Mapping[str, t.Any]) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Shows the retry figures of this process (of the fleet with PERTINAX['store']): calls, success, retry and give-up rates, "
-        "p50/p95 duration and the last alert of each operation; the state, failure rate and "
-        "last change of each circuit breaker; the tokens and give-ups of each retry budget."
+        "Shows the retry figures of this process (of the fleet with PERTINAX['store']): "
+        "calls, success, retry and give-up rates, p50/p95 duration and the last alert of each "
+        "operation; the state, failure rate and last change of each circuit breaker; the "
+        "tokens and give-ups of each retry budget (the fleet's and this process's, with a store)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -90,14 +117,39 @@ class Command(BaseCommand):
                 self._table(COLUMNS, rows)
             else:
                 self.stdout.write("No retried operation has been called.")
-            for columns, found in ((BREAKER_COLUMNS, breakers), (BUDGET_COLUMNS, budgets)):
+            if figures["scope"] == "fleet":
+                self._fleet_tables(figures)
+            for columns, found, what in (
+                (BREAKER_COLUMNS, breakers, "Circuit breakers"),
+                (BUDGET_COLUMNS, budgets, "Retry budgets"),
+            ):
                 if found:
                     self.stdout.write("")
+                    if figures["scope"] == "fleet":
+                        self.stdout.write(f"{what} of this process:")
                     self._table(columns, found)
         if options["reset"]:
             stats.reset()
             if not options["json"]:
                 self.stdout.write(self.style.SUCCESS("Counts reset."))
+
+    def _fleet_tables(self, figures: t.Mapping[str, t.Any]) -> None:
+        n = figures["processes"]
+        among = f"{n} live process{'es' if n != 1 else ''}"
+        breakers = [
+            {**row, "state_shown": stats.state_shown(row)}
+            for row in stats.fleet_breaker_rows(figures)
+        ]
+        for columns, found, what in (
+            (FLEET_BREAKER_COLUMNS, breakers, "Circuit breakers"),
+            (FLEET_BUDGET_COLUMNS, stats.fleet_budget_rows(figures), "Retry budgets"),
+        ):
+            self.stdout.write("")
+            if found:
+                self.stdout.write(f"{what} of the fleet ({among}):")
+                self._table(columns, found)
+            else:
+                self.stdout.write(f"{what} of the fleet ({among}): none published.")
 
     def _table(self, columns: tuple[tuple[str, str], ...], rows: list[dict[str, t.Any]]) -> None:
         table = [[title for title, _ in columns]]
