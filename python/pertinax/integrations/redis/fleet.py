@@ -222,7 +222,8 @@ class MetricsPublisher:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                self.publish()
+                with _publishing:
+                    self.publish()
             except Exception as e:  # noqa: BLE001 - the thread must outlive a bad snapshot
                 _log.warning("metrics publisher: %s", type(e).__name__)
             self._stop.wait(self.every)
@@ -237,11 +238,38 @@ class MetricsPublisher:
 
 _publishers: "weakref.WeakSet[MetricsPublisher]" = weakref.WeakSet()
 
+# Held by a publishing thread while it publishes, and taken by a fork before it forks: a child
+# must never inherit a publication in progress, whose thread does not exist in the child but
+# whose locks do (a module being imported, a connection in use), which would hang the child's
+# own publisher for good. A fork waits at most _FORK_WAIT seconds for a publication to end.
+_publishing = threading.Lock()
+_FORK_WAIT = 10.0
+_held_for_fork = False
+
+
+def _before_fork() -> None:
+    global _held_for_fork
+    _held_for_fork = _publishing.acquire(timeout=_FORK_WAIT)
+
+
+def _after_fork_in_parent() -> None:
+    global _held_for_fork
+    if _held_for_fork:
+        _held_for_fork = False
+        _publishing.release()
+
 
 def _restart_after_fork() -> None:
+    # In the child the forking thread holds the lock (if it got it): release it, then start
+    # each running publisher's thread again.
+    _after_fork_in_parent()
     for publisher in list(_publishers):
         publisher._after_fork()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_restart_after_fork)
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_restart_after_fork,
+    )
