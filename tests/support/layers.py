@@ -249,3 +249,13 @@ def rust_module_graph(src_dir: Path) -> dict[str, set[str]]:
                 targets.add("::".join(owner))
         graph["::".join(module) or "crate"] = targets
     return graph
+
+
+def without_uses_of_ancestors(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The Rust graph without a module's uses of its ancestors (`super::`): a child module
+    is a part of its parent (it holds more of the parent's `impl` blocks, or helpers the
+    parent calls), not a separate layer. Every other use still counts."""
+    return {
+        module: {t for t in targets if not module.startswith(f"{t}::")}
+        for module, targets in graph.items()
+    }
