@@ -52,7 +52,6 @@ import threading
 import time
 import typing as t
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 try:
     import redis as _redis
@@ -66,6 +65,7 @@ except ImportError as e:  # pragma: no cover - exercised by a test that hides th
 
 from . import _scripts, fleet
 from ._merge import merge_breakers, merge_budgets, sum_snapshots
+from ._options import check_options, redact
 from .fleet import MetricsPublisher
 
 if t.TYPE_CHECKING:
@@ -76,22 +76,6 @@ __all__ = ["MetricsPublisher", "RedisStore", "merge_breakers", "merge_budgets", 
 _log = logging.getLogger("pertinax.redis")
 _UNIT = _scripts.UNIT
 _Change = tuple[str, str] | None
-
-
-def redact(url: str) -> str:
-    """The URL with its password (and any query string, which may carry secrets) hidden."""
-    parts = urlsplit(url)
-    if parts.password is None and not parts.query:
-        return url
-    # The host and port as written: reading parts.port would raise on a bad port.
-    netloc = parts.netloc.rpartition("@")[2]
-    if parts.username or parts.password is not None:
-        netloc = f"{parts.username or ''}:***@{netloc}"
-    return urlunsplit(
-        (parts.scheme, netloc, parts.path, "...", "")
-        if parts.query
-        else (parts.scheme, netloc, parts.path, "", "")
-    )
 
 
 class RedisStore:
@@ -127,35 +111,7 @@ class RedisStore:
         ssl_ca_certs: str | None = None,
         cluster: bool = False,
     ) -> None:
-        if not isinstance(url, str):
-            raise TypeError(f"RedisStore: url must be a string, got {url!r}")
-        parts = urlsplit(url)
-        if parts.scheme not in ("redis", "rediss", "unix"):
-            raise ValueError(
-                f"RedisStore: url must be a redis://, rediss:// or unix:// URL, got {redact(url)}"
-            )
-        try:
-            parts.port  # noqa: B018 - urlsplit checks the port only when it is read
-        except ValueError as e:
-            raise ValueError(f"RedisStore: url has a bad port ({e}), got {redact(url)}") from None
-        if not isinstance(prefix, str):
-            raise TypeError(f"RedisStore: prefix must be a non-empty string, got {prefix!r}")
-        if not prefix:
-            raise ValueError(f"RedisStore: prefix must be a non-empty string, got {prefix!r}")
-        for name, value in (
-            ("timeout", timeout),
-            ("ttl", ttl),
-            ("reconnect_after", reconnect_after),
-            ("lease", lease),
-        ):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(
-                    f"RedisStore: {name} must be a positive number of seconds, got {value!r}"
-                )
-            if not value > 0:
-                raise ValueError(
-                    f"RedisStore: {name} must be a positive number of seconds, got {value!r}"
-                )
+        check_options(url, prefix, timeout, ttl, reconnect_after, lease)
         self.url = url
         self.prefix = prefix
         self.timeout = float(timeout)
