@@ -8,9 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
 import typing as t
 import uuid
 from pathlib import Path
@@ -19,6 +16,7 @@ import pytest
 from djapp.testing import clean_metrics, django_env  # noqa: F401 - fixtures
 
 from tests.support import redis_server
+from tests.support.line_worker import LineWorker
 
 WORKER = Path(__file__).parent / "django_site" / "fleet_worker.py"
 TAG = "fleetdash"
@@ -35,35 +33,11 @@ def prefix() -> str:
     return f"{redis_server.ACL_PREFIX}:{uuid.uuid4().hex[:8]}"
 
 
-class Worker:
+class Worker(LineWorker):
     """A child process holding breakers and budgets (tests/django_site/fleet_worker.py)."""
 
     def __init__(self, url: str, prefix: str, log: Path) -> None:
-        self.log = log.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, str(WORKER), url, prefix],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-            start_new_session=True,
-        )
-
-    def send(self, line: str) -> dict[str, t.Any]:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(f"{line}\n".encode())
-        self.process.stdin.flush()
-        answer = self.process.stdout.readline()
-        assert answer, Path(self.log.name).read_text()
-        return dict(json.loads(answer))
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-        for pipe in (self.process.stdin, self.process.stdout, self.log):
-            if pipe is not None:
-                pipe.close()
+        super().__init__([str(WORKER), url, prefix], log)
 
 
 def run_fleet(url: str, prefix: str, logs: Path) -> tuple[list[Worker], dict[str, t.Any]]:

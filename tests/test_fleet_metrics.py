@@ -7,8 +7,6 @@ the store does not answer."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +20,7 @@ from djapp.testing import clean_metrics, django_env  # noqa: F401 - fixtures
 from pertinax.integrations.redis import RedisStore
 
 from tests.support import redis_server
+from tests.support.line_worker import LineWorker
 
 WORKER = Path(__file__).parent / "support" / "redis_metrics_worker.py"
 COUNTERS = ("calls", "first_try", "recovered", "gave_up", "attempts", "retries", "retried_calls")
@@ -56,40 +55,10 @@ def total(*parts: dict[str, int]) -> dict[str, int]:
     return {k: sum(p[k] for p in parts) for k in COUNTERS}
 
 
-class Worker:
+class Worker(LineWorker):
     def __init__(self, server: redis_server.Server, prefix: str, log: Path, **options: float):
-        self.log = log.open("wb")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                str(WORKER),
-                server.url(),
-                prefix,
-                str(options.get("every", 10.0)),
-                str(options.get("expire_after", 30.0)),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-            start_new_session=True,
-        )
-
-    def send(self, line: str) -> dict[str, t.Any]:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(f"{line}\n".encode())
-        self.process.stdin.flush()
-        answer = self.process.stdout.readline()
-        assert answer, Path(self.log.name).read_text()
-        return dict(json.loads(answer))
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-        for pipe in (self.process.stdin, self.process.stdout, self.log):
-            if pipe is not None:
-                pipe.close()
+        every, expire_after = options.get("every", 10.0), options.get("expire_after", 30.0)
+        super().__init__([str(WORKER), server.url(), prefix, str(every), str(expire_after)], log)
 
 
 @pytest.fixture
@@ -108,7 +77,7 @@ def workers(tmp_path: Path, server: redis_server.Server, prefix: str) -> t.Itera
         yield start
     finally:
         for w in made:
-            w.kill()
+            w.stop()
 
 
 def store_for(server: redis_server.Server, prefix: str) -> RedisStore:
@@ -182,7 +151,7 @@ def test_periodic_publishing_and_a_killed_process_expiring(
     assert seen["processes"] == 2
     assert {k: orders(seen)[k] for k in COUNTERS} == want
 
-    second.kill()  # no goodbye: its snapshot stays until it expires
+    second.stop()  # no goodbye: its snapshot stays until it expires
     seen = wait_for(store.fleet_metrics, lambda f: f is not None and f["processes"] == 1)
     assert seen["processes"] == 1
     assert {k: orders(seen)[k] for k in COUNTERS} == expected(3, 1, 0)

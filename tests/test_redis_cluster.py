@@ -116,10 +116,10 @@ def test_a_trip_reaches_every_process_on_a_cluster(
     cluster: redis_server.Cluster, prefix: str, workers: t.Any
 ) -> None:
     fleet = workers(2, cluster.url(), prefix, cluster=True)
-    fleet[0].send("trip", "payments")
-    assert fleet[1].send("call", "payments")["ran"] is False
-    fleet[1].send("reset", "payments")
-    assert fleet[0].send("call", "payments")["ran"] is True
+    fleet[0].send("trip payments")
+    assert fleet[1].send("call payments")["ran"] is False
+    fleet[1].send("reset payments")
+    assert fleet[0].send("call payments")["ran"] is True
 
 
 def test_fleet_metrics_find_snapshots_on_every_node(

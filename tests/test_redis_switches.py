@@ -6,10 +6,7 @@ reached this process only."""
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import subprocess
 import sys
 import time
 import typing as t
@@ -21,6 +18,7 @@ from pertinax import CircuitBreaker, CircuitOpenError, RetryBudget
 from pertinax.integrations.redis import RedisStore
 
 from tests.support import redis_server
+from tests.support.line_worker import LineWorker
 
 WORKER = Path(__file__).parent / "support" / "redis_switch_worker.py"
 
@@ -36,43 +34,12 @@ def prefix() -> str:
     return f"{redis_server.ACL_PREFIX}:{uuid.uuid4().hex[:8]}"
 
 
-class Worker:
+class Worker(LineWorker):
     def __init__(
         self, url: str, prefix: str, *, fail_open: bool, log: Path, cluster: bool = False
     ) -> None:
-        self.log = log.open("wb")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                str(WORKER),
-                url,
-                prefix,
-                "",
-                "1" if fail_open else "0",
-                "cluster" if cluster else "single",
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-            start_new_session=True,
-        )
-
-    def send(self, command: str, name: str) -> dict[str, t.Any]:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(f"{command} {name}\n".encode())
-        self.process.stdin.flush()
-        answer = self.process.stdout.readline()
-        assert answer, Path(self.log.name).read_text()
-        return dict(json.loads(answer))
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
-        for pipe in (self.process.stdin, self.process.stdout, self.log):
-            if pipe is not None:
-                pipe.close()
+        mode = ["1" if fail_open else "0", "cluster" if cluster else "single"]
+        super().__init__([str(WORKER), url, prefix, "", *mode], log)
 
 
 @pytest.fixture
@@ -110,12 +77,12 @@ def test_a_trip_in_one_process_makes_every_process_fail_fast_and_a_reset_reopens
     server: redis_server.Server, prefix: str, workers: t.Any
 ) -> None:
     fleet = workers(3, server.url(), prefix)
-    assert [w.send("call", "pay")["ran"] for w in fleet] == [True, True, True]
+    assert [w.send("call pay")["ran"] for w in fleet] == [True, True, True]
 
-    tripped = fleet[0].send("trip", "pay")
+    tripped = fleet[0].send("trip pay")
     assert tripped["state"] == "open" and tripped["stats"]["opened"] == 1
     for w in fleet[1:]:
-        answer = w.send("call", "pay")
+        answer = w.send("call pay")
         # The function did not run: the fleet's breaker refused it, for its whole wait.
         assert answer["ran"] is False
         assert 55 < answer["remaining"] <= 60
@@ -128,12 +95,12 @@ def test_a_trip_in_one_process_makes_every_process_fail_fast_and_a_reset_reopens
         "closed": 0,
     }
 
-    reset = fleet[2].send("reset", "pay")
+    reset = fleet[2].send("reset pay")
     assert reset["state"] == "closed" and reset["stats"]["closed"] == 1
-    assert [w.send("call", "pay")["ran"] for w in fleet] == [True, True, True]
+    assert [w.send("call pay")["ran"] for w in fleet] == [True, True, True]
     assert store.breaker_stats("pay")["closed"] == 1
     # Each transition was counted once, by the process that made it.
-    assert sum(w.send("acquire", "pay")["stats"]["opened"] for w in fleet) == 1
+    assert sum(w.send("acquire pay")["stats"]["opened"] for w in fleet) == 1
 
 
 def test_a_reset_empties_the_fleets_window(
@@ -146,9 +113,9 @@ def test_a_reset_empties_the_fleets_window(
     for _ in range(4):
         here.record(here.acquire(), "failure")
     assert here.state == "open"
-    assert other.send("acquire", "win")["allowed"] is False
-    other.send("reset", "win")
-    assert other.send("acquire", "win")["allowed"] is True  # a success, in the new window
+    assert other.send("acquire win")["allowed"] is False
+    other.send("reset win")
+    assert other.send("acquire win")["allowed"] is True  # a success, in the new window
     # The window it opened on is gone: two more failures of three are not enough...
     for _ in range(2):
         here.record(here.acquire(), "failure")
@@ -182,14 +149,14 @@ def test_a_budget_reset_refills_the_shared_budget_for_every_process(
     server: redis_server.Server, prefix: str, workers: t.Any
 ) -> None:
     fleet = workers(2, server.url(), prefix)
-    paid = [w.send("withdraw", "spend")["paid"] for w in fleet for _ in range(3)]
+    paid = [w.send("withdraw spend")["paid"] for w in fleet for _ in range(3)]
     assert paid.count(True) == 3  # capacity 3, shared by both processes
     store = store_for(server, prefix)
     assert store.budget_stats("spend")["available"] == 0.0
-    fleet[0].send("budget-reset", "spend")
+    fleet[0].send("budget-reset spend")
     stats = store.budget_stats("spend")
     assert (stats["retries"], stats["exhausted"]) == (0.0, 0.0)
-    assert [fleet[1].send("withdraw", "spend")["paid"] for _ in range(4)] == [True] * 3 + [False]
+    assert [fleet[1].send("withdraw spend")["paid"] for _ in range(4)] == [True] * 3 + [False]
 
 
 # --- Redis stopped midway -------------------------------------------------------------------
@@ -201,15 +168,15 @@ def test_redis_stopped_fail_open_each_process_goes_by_its_local_state(
     server = redis_server.start()
     try:
         [a, b] = workers(2, server.url(), prefix, fail_open=True)
-        a.send("trip", "down")
-        assert b.send("call", "down")["ran"] is False  # through Redis
+        a.send("trip down")
+        assert b.send("call down")["ran"] is False  # through Redis
         here = CircuitBreaker("down", open_for=60, store=store_for(server, prefix))
         with pytest.raises(CircuitOpenError):
             here.acquire()
         server.stop()
         # Local states decide: a's says open (its trip), b's and this one's say closed.
-        assert a.send("acquire", "down")["allowed"] is False
-        assert b.send("call", "down")["ran"] is True
+        assert a.send("acquire down")["allowed"] is False
+        assert b.send("call down")["ran"] is True
         with caplog.at_level(logging.WARNING, logger="pertinax.redis"):
             here.trip()  # reaches this process only, and says so
             with pytest.raises(CircuitOpenError):
@@ -218,8 +185,8 @@ def test_redis_stopped_fail_open_each_process_goes_by_its_local_state(
         lines = [r.getMessage() for r in caplog.records if r.name == "pertinax.redis"]
         assert any("circuit breaker down tripped in this process only" in m for m in lines)
         assert redis_server.ACL_PASSWORD not in caplog.text
-        a.send("reset", "down")
-        assert a.send("acquire", "down")["allowed"] is True
+        a.send("reset down")
+        assert a.send("acquire down")["allowed"] is True
     finally:
         server.stop()
 
@@ -230,20 +197,20 @@ def test_redis_stopped_fail_closed_refuses_calls_even_after_a_reset(
     server = redis_server.start()
     try:
         [a, b] = workers(2, server.url(), prefix, fail_open=False)
-        assert b.send("call", "shut")["ran"] is True
+        assert b.send("call shut")["ran"] is True
         server.stop()
-        assert b.send("call", "shut")["ran"] is False
-        a.send("reset", "shut")
+        assert b.send("call shut")["ran"] is False
+        a.send("reset shut")
         # Failing closed wins over a switch Redis never heard.
-        assert a.send("acquire", "shut")["allowed"] is False
-        assert b.send("withdraw", "shut")["paid"] is False
+        assert a.send("acquire shut")["allowed"] is False
+        assert b.send("withdraw shut")["paid"] is False
         server = redis_server.start(port=server.port, directory=server.directory)
         # Back (and empty): the store decides again, after its short pause.
         deadline = time.monotonic() + 10
-        while not a.send("acquire", "shut")["allowed"]:
+        while not a.send("acquire shut")["allowed"]:
             assert time.monotonic() < deadline, "no call admitted after Redis came back"
             time.sleep(0.05)
-        assert b.send("call", "shut")["ran"] is True
+        assert b.send("call shut")["ran"] is True
     finally:
         server.stop()
 

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from . import _pertinax
 from . import _python_driving as _driving
 from . import logs as _logs
+from ._arguments import check_hook, check_instance, first_set, is_no_wait, unset
 from ._outcome import AttemptManager, DoAttempt, DoSleep, IterState, RetryError
 from ._pertinax import CircuitBreaker, RetryBudget, RetryCallState
 from .after import after_nothing
@@ -57,23 +58,6 @@ class _RetryDecorated(t.Protocol[P, R]):
 _WRAPPER_ASSIGNMENTS = functools.WRAPPER_ASSIGNMENTS + ("__defaults__", "__kwdefaults__")
 
 
-class _Unset:
-    def __repr__(self) -> str:
-        return "<unset>"
-
-
-_unset: t.Any = _Unset()
-
-
-def _first_set(first: t.Any, second: t.Any) -> t.Any:
-    return second if first is _unset else first
-
-
-def _is_no_wait(wait: object) -> bool:
-    # `None`, `0` and `sum([])` mean "no wait"; a falsy callable is still a strategy.
-    return wait is None or wait == 0
-
-
 class _LazyThreadLocal:
     """A `threading.local()` made the first time an instance reads `_local`, then kept in
     the instance dict (this is a non-data descriptor, so the instance dict wins)."""
@@ -83,16 +67,6 @@ class _LazyThreadLocal:
             return self
         # setdefault: two threads racing here end up with the same object.
         return obj.__dict__.setdefault("_local", threading.local())
-
-
-def _check_hook(argument: str, value: object) -> None:
-    if value is not None and not callable(value):
-        raise TypeError(f"{argument} must be callable or None, got {value!r}")
-
-
-def _check_instance(argument: str, value: object, cls: type) -> None:
-    if value is not None and not isinstance(value, cls):
-        raise TypeError(f"{argument} must be a pertinax.{cls.__name__} or None, got {value!r}")
 
 
 # Attributes the engine never reads: setting them does not invalidate the compiled plan.
@@ -144,17 +118,17 @@ class BaseRetrying(ABC):
     ) -> None:
         if log_levels is not None:
             _logs._level_numbers(log_levels)
-        _check_hook("on_recovered", on_recovered)
+        check_hook("on_recovered", on_recovered)
         if budget is not None or breaker is not None:  # one test on the common path
-            _check_instance("budget", budget, _pertinax.RetryBudget)
-            _check_instance("breaker", breaker, _pertinax.CircuitBreaker)
+            check_instance("budget", budget, _pertinax.RetryBudget)
+            check_instance("breaker", breaker, _pertinax.CircuitBreaker)
         # Written straight into the instance dict: a new engine has no plan to invalidate,
         # and skipping our __setattr__ makes building a controller cheap.
         self.__dict__.update(
             _engine=_pertinax.Engine(),
             sleep=sleep,
             stop=stop,
-            wait=wait_none() if _is_no_wait(wait) else wait,
+            wait=wait_none() if is_no_wait(wait) else wait,
             retry=retry,
             before=before,
             after=after,
@@ -197,49 +171,49 @@ class BaseRetrying(ABC):
 
     def copy(
         self,
-        sleep: t.Any = _unset,
-        stop: t.Any = _unset,
-        wait: t.Any = _unset,
-        retry: t.Any = _unset,
-        before: t.Any = _unset,
-        after: t.Any = _unset,
-        before_sleep: t.Any = _unset,
-        reraise: t.Any = _unset,
-        retry_error_cls: t.Any = _unset,
-        retry_error_callback: t.Any = _unset,
-        name: t.Any = _unset,
-        enabled: t.Any = _unset,
+        sleep: t.Any = unset,
+        stop: t.Any = unset,
+        wait: t.Any = unset,
+        retry: t.Any = unset,
+        before: t.Any = unset,
+        after: t.Any = unset,
+        before_sleep: t.Any = unset,
+        reraise: t.Any = unset,
+        retry_error_cls: t.Any = unset,
+        retry_error_callback: t.Any = unset,
+        name: t.Any = unset,
+        enabled: t.Any = unset,
         *,
-        metrics: t.Any = _unset,
-        on_recovered: t.Any = _unset,
-        log_levels: t.Any = _unset,
-        budget: t.Any = _unset,
-        breaker: t.Any = _unset,
+        metrics: t.Any = unset,
+        on_recovered: t.Any = unset,
+        log_levels: t.Any = unset,
+        budget: t.Any = unset,
+        breaker: t.Any = unset,
     ) -> "Self":
         """A new controller of the same class, with the given settings changed."""
         copy = self.__class__(
-            sleep=_first_set(sleep, self.sleep),
-            stop=_first_set(stop, self.stop),
-            wait=_first_set(wait, self.wait),
-            retry=_first_set(retry, self.retry),
-            before=_first_set(before, self.before),
-            after=_first_set(after, self.after),
-            before_sleep=_first_set(before_sleep, self.before_sleep),
-            reraise=_first_set(reraise, self.reraise),
-            retry_error_cls=_first_set(retry_error_cls, self.retry_error_cls),
-            retry_error_callback=_first_set(retry_error_callback, self.retry_error_callback),
-            name=_first_set(name, self._name),
-            enabled=_first_set(enabled, self.enabled),
+            sleep=first_set(sleep, self.sleep),
+            stop=first_set(stop, self.stop),
+            wait=first_set(wait, self.wait),
+            retry=first_set(retry, self.retry),
+            before=first_set(before, self.before),
+            after=first_set(after, self.after),
+            before_sleep=first_set(before_sleep, self.before_sleep),
+            reraise=first_set(reraise, self.reraise),
+            retry_error_cls=first_set(retry_error_cls, self.retry_error_cls),
+            retry_error_callback=first_set(retry_error_callback, self.retry_error_callback),
+            name=first_set(name, self._name),
+            enabled=first_set(enabled, self.enabled),
         )
         # Set after construction, so a subclass whose __init__ lacks them still copies.
-        copy.metrics = _first_set(metrics, getattr(self, "metrics", True))
-        copy.on_recovered = _first_set(on_recovered, getattr(self, "on_recovered", None))
-        _check_hook("on_recovered", copy.on_recovered)
-        copy.log_levels = _first_set(log_levels, getattr(self, "log_levels", None))
-        budget = _first_set(budget, getattr(self, "budget", None))
-        breaker = _first_set(breaker, getattr(self, "breaker", None))
-        _check_instance("budget", budget, _pertinax.RetryBudget)
-        _check_instance("breaker", breaker, _pertinax.CircuitBreaker)
+        copy.metrics = first_set(metrics, getattr(self, "metrics", True))
+        copy.on_recovered = first_set(on_recovered, getattr(self, "on_recovered", None))
+        check_hook("on_recovered", copy.on_recovered)
+        copy.log_levels = first_set(log_levels, getattr(self, "log_levels", None))
+        budget = first_set(budget, getattr(self, "budget", None))
+        breaker = first_set(breaker, getattr(self, "breaker", None))
+        check_instance("budget", budget, _pertinax.RetryBudget)
+        check_instance("breaker", breaker, _pertinax.CircuitBreaker)
         copy.budget = budget
         copy.breaker = breaker
         return copy
@@ -276,8 +250,8 @@ class BaseRetrying(ABC):
         """Figures of the latest call in this thread: attempt_number, idle_for, start_time and
         delay_since_first_attempt. For a decorated function this is ``fn.statistics``."""
         local = self._local
-        statistics = getattr(local, "statistics", _unset)
-        if statistics is not _unset:
+        statistics = getattr(local, "statistics", unset)
+        if statistics is not unset:
             return statistics  # type: ignore[no-any-return]
         call = self.__dict__.get("_wrapper_call")
         if call is not None and call.ran:

@@ -55,9 +55,7 @@ import uuid
 
 try:
     import redis as _redis
-    from redis.backoff import NoBackoff
     from redis.exceptions import RedisClusterException
-    from redis.retry import Retry
 except ImportError as e:  # pragma: no cover - exercised by a test that hides the library
     raise ImportError(
         "pertinax.integrations.redis needs redis-py: pip install 'pertinax[redis]'"
@@ -65,7 +63,7 @@ except ImportError as e:  # pragma: no cover - exercised by a test that hides th
 
 from . import _scripts, fleet
 from ._merge import merge_breakers, merge_budgets, sum_snapshots
-from ._options import check_options, redact
+from ._options import check_options, client_options, connect, redact
 from .fleet import MetricsPublisher
 
 if t.TYPE_CHECKING:
@@ -119,19 +117,8 @@ class RedisStore:
         self.fail_open = bool(fail_open)
         self.reconnect_after = float(reconnect_after)
         self.lease = float(lease)
-        options: dict[str, t.Any] = {
-            "socket_timeout": self.timeout,
-            "socket_connect_timeout": self.timeout,
-            # redis-py retries failed commands by default; a store that must answer within
-            # `timeout` tries once and falls back instead.
-            "retry": Retry(NoBackoff(), 0),
-            "retry_on_timeout": False,
-            "health_check_interval": 0,
-        }
-        if ssl_ca_certs is not None:
-            options["ssl_ca_certs"] = ssl_ca_certs
         self.cluster = bool(cluster)
-        self._options = options
+        self._options = client_options(self.timeout, ssl_ca_certs)
         self._lock = threading.Lock()
         self._down_until = 0.0
         self._owner = ""
@@ -143,27 +130,8 @@ class RedisStore:
             self._connect()
 
     def _connect(self) -> t.Any:
-        client: t.Any
-        if self.cluster:
-            from redis.cluster import RedisCluster
-
-            client = RedisCluster.from_url(self.url, **self._options)
-        else:
-            client = _redis.Redis.from_url(self.url, **self._options)
-        self._scripts = {
-            name: client.register_script(getattr(_scripts, name))
-            for name in (
-                "BUDGET_WITHDRAW",
-                "BUDGET_DEPOSIT",
-                "BUDGET_RESET",
-                "BREAKER_ACQUIRE",
-                "BREAKER_RECORD",
-                "BREAKER_TRIP",
-                "BREAKER_RESET",
-            )
-        }
-        self._client = client
-        return client
+        self._client, self._scripts = connect(self.url, self.cluster, self._options)
+        return self._client
 
     def __repr__(self) -> str:
         cluster = ", cluster=True" if self.cluster else ""

@@ -1,9 +1,27 @@
-"""The store's URL and options: checked once, with errors that name the argument and the
-value, and a URL shown only with its password hidden."""
+"""The store's URL and options, checked once with errors that name the argument and the
+value; a URL shown only with its password hidden; and the redis-py client made from them,
+with its fail-fast settings and the store's scripts registered."""
 
+import typing as t
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["check_options", "redact"]
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from . import _scripts
+
+__all__ = ["check_options", "client_options", "connect", "redact"]
+
+SCRIPTS = (
+    "BUDGET_WITHDRAW",
+    "BUDGET_DEPOSIT",
+    "BUDGET_RESET",
+    "BREAKER_ACQUIRE",
+    "BREAKER_RECORD",
+    "BREAKER_TRIP",
+    "BREAKER_RESET",
+)
 
 
 def redact(url: str) -> str:
@@ -60,3 +78,31 @@ def check_options(
             raise ValueError(
                 f"RedisStore: {name} must be a positive number of seconds, got {value!r}"
             )
+
+
+def client_options(timeout: float, ssl_ca_certs: str | None) -> dict[str, t.Any]:
+    """redis-py's connection settings for a store that answers within ``timeout``."""
+    options: dict[str, t.Any] = {
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        # redis-py retries failed commands by default; a store that must answer within
+        # `timeout` tries once and falls back instead.
+        "retry": Retry(NoBackoff(), 0),
+        "retry_on_timeout": False,
+        "health_check_interval": 0,
+    }
+    if ssl_ca_certs is not None:
+        options["ssl_ca_certs"] = ssl_ca_certs
+    return options
+
+
+def connect(url: str, cluster: bool, options: dict[str, t.Any]) -> tuple[t.Any, dict[str, t.Any]]:
+    """A client (a ``RedisCluster`` with ``cluster``) and the store's scripts registered on it."""
+    client: t.Any
+    if cluster:
+        from redis.cluster import RedisCluster
+
+        client = RedisCluster.from_url(url, **options)
+    else:
+        client = redis.Redis.from_url(url, **options)
+    return client, {name: client.register_script(getattr(_scripts, name)) for name in SCRIPTS}
