@@ -118,7 +118,8 @@ class BaseRetrying(ABC):
     ) -> None:
         if log_levels is not None:
             _logs._level_numbers(log_levels)
-        check_hook("on_recovered", on_recovered)
+        if on_recovered is not None:  # no call on the common path
+            check_hook("on_recovered", on_recovered)
         if budget is not None or breaker is not None:  # one test on the common path
             check_instance("budget", budget, _pertinax.RetryBudget)
             check_instance("breaker", breaker, _pertinax.CircuitBreaker)
